@@ -1,0 +1,19 @@
+"""fractalgen: fast, seeded, reproducible fractal image sets and the fractal-mixing augmentations fed by them.
+
+>>> import fractalgen as fg
+>>> recipe = fg.load_recipe("ifs-colour", size=64, seed=0)
+>>> img = recipe.image(12)                      # (64, 64, 3) uint8
+>>> bool((fg.render(recipe.params(12)) == img).all())
+True
+"""
+
+from .errors import CorruptShardError, FractalgenError, ImageInputError, RecipeError, RenderError, StoreError
+from .recipe import Recipe, image_rng, load_recipe, presets
+from .render import FAMILIES, render
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FAMILIES", "CorruptShardError", "FractalgenError", "ImageInputError", "Recipe", "RecipeError", "RenderError",
+    "StoreError", "image_rng", "load_recipe", "presets", "render", "__version__",
+]

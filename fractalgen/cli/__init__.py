@@ -1,0 +1,48 @@
+"""The ``fractalgen`` command line: thin click commands that parse, call the library and print.
+
+Errors: click's own argument errors exit with status 2 and usage help. A :class:`~fractalgen.errors.RecipeError`
+or :class:`~fractalgen.errors.ImageInputError` (the user's input is wrong) also exits 2, any other
+:class:`~fractalgen.errors.FractalgenError` (a damaged store, a gate nothing passes) exits 1; both print one
+line, ``Error: ...``, and no traceback. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import FractalgenError, ImageInputError, RecipeError
+
+
+class UserError(click.ClickException):
+    """A one-line error caused by the user's input."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class FractalgenGroup(click.Group):
+    """Turns every :class:`FractalgenError` raised by a command into a one-line error and an exit status."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except FractalgenError as err:
+            code = 2 if isinstance(err, (RecipeError, ImageInputError)) else 1
+            raise UserError(str(err), code) from None
+
+
+@click.group(cls=FractalgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="fractalgen")
+def main() -> None:
+    """Generate seeded, reproducible fractal image sets and preview fractal-mixing augmentations."""
+
+
+def _register() -> None:
+    from . import render as render_cmds
+
+    for cmd in render_cmds.COMMANDS:
+        main.add_command(cmd)
+
+
+_register()

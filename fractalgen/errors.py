@@ -1,0 +1,32 @@
+"""The exceptions fractalgen raises for problems a user can fix.
+
+Every message says what is wrong, where (key, file, index), the offending value and the fix, on one line, so
+the command line can print it without a traceback (``fractalgen.cli`` turns any :class:`FractalgenError` into a
+one-line error and a non-zero exit status).
+"""
+
+from __future__ import annotations
+
+
+class FractalgenError(Exception):
+    """Base class of every error caused by input the user controls (recipes, paths, stores, images)."""
+
+
+class RecipeError(FractalgenError, ValueError):
+    """A recipe (TOML file, preset name or override) is malformed or out of range."""
+
+
+class RenderError(FractalgenError):
+    """A recipe cannot produce an image, e.g. no draw passes the quality gate within ``max_draws``."""
+
+
+class StoreError(FractalgenError):
+    """A store is missing, incomplete or cannot be written where asked."""
+
+
+class CorruptShardError(StoreError):
+    """A shard file is truncated, fails its checksum or disagrees with the manifest."""
+
+
+class ImageInputError(FractalgenError, ValueError):
+    """An image handed to fractalgen has the wrong type, shape or dtype."""

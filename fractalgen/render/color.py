@@ -1,0 +1,279 @@
+"""Tone mapping, palettes, backgrounds and compositing shared by every fractal family.
+
+Tone mapping follows the fractal-flame convention (Draves & Reckase, "The Fractal Flame Algorithm", 2003): hit
+counts are heavy-tailed, so a pixel's value is ``log(1 + c) / log(1 + max c)`` raised to ``1 / gamma``, or the
+count's rank (histogram equalisation). Random backgrounds (flat, two-colour gradient, fractional noise) follow
+Anderson & Farrell, "Improving Fractal Pre-training" (WACV 2022). Hue is always drawn on the full circle [0, 1):
+feeding a 0..255 hue into an 8-bit 0..180 converter is a known bug of published generators.
+
+Every sampler here takes an ``rng`` and returns plain JSON data; every renderer is a pure function of that data.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import math
+
+import numpy as np
+
+from .._jit import njit
+
+BACKGROUNDS = ("black", "flat", "gradient", "noise")
+TONES = ("log", "equalize")
+
+# ---------------------------------------------------------------------------------------------------------------
+# small pure helpers
+
+
+def hsv_to_rgb(h, s, v) -> np.ndarray:
+    """HSV in [0, 1] (hue taken modulo 1, the full circle) to RGB in [0, 1]; broadcasts over arrays, the RGB
+    channels on a new last axis."""
+    h = np.asarray(h, dtype=np.float64) % 1.0
+    s = np.asarray(s, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    sector = np.floor(h * 6.0)
+    f = h * 6.0 - sector
+    i = sector.astype(np.int64) % 6
+    p, q, t = v * (1.0 - s), v * (1.0 - s * f), v * (1.0 - s * (1.0 - f))
+    r = np.choose(i, [v, q, p, p, t, v])
+    g = np.choose(i, [t, v, v, q, p, p])
+    b = np.choose(i, [p, p, t, v, v, q])
+    return np.stack([r, g, b], axis=-1)
+
+
+def random_color(rng: np.random.Generator, saturation=(0.3, 1.0), value=(0.5, 1.0)) -> list[float]:
+    """A colour with uniform hue on the full circle and saturation / value drawn from the given bands."""
+    return list(colorsys.hsv_to_rgb(rng.random(), rng.uniform(*saturation), rng.uniform(*value)))
+
+
+def gradient_lut(stops: np.ndarray, n: int = 256) -> np.ndarray:
+    """(n, 3) float32 palette interpolating linearly through ``stops`` ((K, 3) colours, evenly spaced)."""
+    stops = np.asarray(stops, dtype=np.float64)
+    t = np.linspace(0.0, 1.0, n)
+    at = np.linspace(0.0, 1.0, len(stops))
+    return np.stack([np.interp(t, at, stops[:, k]) for k in range(3)], axis=1).astype(np.float32)
+
+
+def cosine_lut(a, b, c, d, n: int = 256) -> np.ndarray:
+    """(n, 3) float32 cosine palette ``a + b cos(2 pi (c t + d))`` (Quilez), clipped to [0, 1]."""
+    t = np.linspace(0.0, 1.0, n)[:, None]
+    rgb = np.asarray(a) + np.asarray(b) * np.cos(2 * np.pi * (np.asarray(c) * t + np.asarray(d)))
+    return np.clip(rgb, 0.0, 1.0).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# kernels
+
+
+@njit
+def _box_down2(src, out):
+    """2x2 box filter: ``out[r, k]`` is the mean of the 2x2 block of ``src`` at (2r, 2k)."""
+    for r in range(out.shape[0]):
+        for k in range(out.shape[1]):
+            out[r, k] = 0.25 * (src[2 * r, 2 * k] + src[2 * r, 2 * k + 1] + src[2 * r + 1, 2 * k]
+                                + src[2 * r + 1, 2 * k + 1])
+
+
+@njit
+def _add_octave(out, lattice, amp):
+    """Add ``amp`` times the lattice bilinearly (smoothstep) upsampled to ``out``'s shape, separably."""
+    h, w = out.shape
+    g = lattice.shape[0] - 1
+    rows = np.empty((g + 1, w), dtype=np.float32)
+    for k in range(w):
+        t = k * g / w
+        i = min(int(t), g - 1)
+        f = t - i
+        f = f * f * (3.0 - 2.0 * f)
+        for j in range(g + 1):
+            rows[j, k] = lattice[j, i] * (1.0 - f) + lattice[j, i + 1] * f
+    for r in range(h):
+        t = r * g / h
+        i = min(int(t), g - 1)
+        f = t - i
+        f = f * f * (3.0 - 2.0 * f)
+        for k in range(w):
+            out[r, k] += amp * (rows[i, k] * (1.0 - f) + rows[i + 1, k] * f)
+
+
+@njit
+def _shade(value, t, lut, field, colors, out):
+    """``out = round(255 * (bg + (lut[t] - bg) * value))`` with the background
+    ``bg = colors[0] + (colors[1] - colors[0]) * field``: the palette colour at coordinate ``t`` laid over the
+    background with opacity ``value``. ``out`` may be a flipped / transposed view. Inputs are in [0, 1], so
+    the result is too; only the opacity is clamped, to keep the uint8 conversion defined."""
+    top = lut.shape[0] - 1
+    nch = out.shape[2]
+    for r in range(out.shape[0]):
+        for k in range(out.shape[1]):
+            a = min(max(value[r, k], 0.0), 1.0)
+            f = field[r, k]
+            i = min(max(int(t[r, k] * top + 0.5), 0), top)
+            if nch == 3:  # unrolled: twice as fast as the channel loop
+                b0 = colors[0, 0] + (colors[1, 0] - colors[0, 0]) * f
+                b1 = colors[0, 1] + (colors[1, 1] - colors[0, 1]) * f
+                b2 = colors[0, 2] + (colors[1, 2] - colors[0, 2]) * f
+                out[r, k, 0] = np.uint8((b0 + (lut[i, 0] - b0) * a) * 255.0 + 0.5)
+                out[r, k, 1] = np.uint8((b1 + (lut[i, 1] - b1) * a) * 255.0 + 0.5)
+                out[r, k, 2] = np.uint8((b2 + (lut[i, 2] - b2) * a) * 255.0 + 0.5)
+            else:
+                for ch in range(nch):
+                    b = colors[0, ch] + (colors[1, ch] - colors[0, ch]) * f
+                    out[r, k, ch] = np.uint8((b + (lut[i, ch] - b) * a) * 255.0 + 0.5)
+
+
+@njit
+def _log_lut(top, gamma):
+    lut = np.empty(top + 1, dtype=np.float32)
+    lut[0] = 0.0
+    inv_log = 1.0 / math.log1p(top)
+    for c in range(1, top + 1):
+        lut[c] = (math.log1p(c) * inv_log) ** (1.0 / gamma)
+    return lut
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# tone mapping
+
+
+def tone_map(counts: np.ndarray, tone: str, gamma: float) -> np.ndarray:
+    """Hit counts (H, W) -> float32 values in [0, 1], 0 exactly where nothing landed.
+
+    ``log``: ``(log(1 + c) / log(1 + max c)) ** (1 / gamma)``; ``equalize``: see :func:`equalize_counts`.
+    Both are tabulated per count value, so the cost does not grow with the per-pixel work.
+    """
+    if tone == "log":
+        top = int(counts.max())
+        if top == 0:
+            return np.zeros(counts.shape, dtype=np.float32)
+        return _log_lut(top, gamma)[counts]
+    if tone == "equalize":
+        return equalize_counts(counts)
+    raise ValueError(f"unknown tone {tone!r}")
+
+
+def equalize_counts(counts: np.ndarray) -> np.ndarray:
+    """Histogram equalisation over the lit pixels: a pixel's value is the fraction of lit pixels with a count
+    at most its own, so values spread evenly over (0, 1] whatever the count distribution."""
+    flat = counts.ravel()
+    hist = np.bincount(flat)
+    hist[0] = 0
+    total = hist.sum()
+    if total == 0:
+        return np.zeros(counts.shape, dtype=np.float32)
+    cdf = (np.cumsum(hist) / total).astype(np.float32)
+    return cdf[counts]
+
+
+def downsample2(img: np.ndarray) -> np.ndarray:
+    """2x2 box filter of a (2H, 2W) float32 array."""
+    out = np.empty((img.shape[0] // 2, img.shape[1] // 2), dtype=np.float32)
+    _box_down2(img, out)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# backgrounds
+
+
+def sample_background(rng: np.random.Generator, kinds: tuple[str, ...], color: bool,
+                      value=(0.0, 0.45)) -> dict:
+    """Draw a background: ``kinds`` lists the allowed kinds (drawn uniformly). Backgrounds stay dark (value band)
+    so a bright fractal keeps its contrast; grayscale backgrounds have zero saturation."""
+    kind = kinds[int(rng.integers(len(kinds)))]
+    sat = (0.2, 1.0) if color else (0.0, 0.0)
+
+    def col():
+        return random_color(rng, sat, value)
+
+    if kind == "black":
+        return {"kind": "black"}
+    if kind == "flat":
+        return {"kind": "flat", "colors": [col()]}
+    if kind == "gradient":
+        return {"kind": "gradient", "colors": [col(), col()], "angle": float(rng.uniform(0, 2 * np.pi))}
+    if kind == "noise":
+        return {"kind": "noise", "colors": [col(), col()], "cells": int(rng.integers(2, 5)),
+                "octaves": int(rng.integers(3, 7)), "persistence": float(rng.uniform(0.4, 0.7)),
+                "key": int(rng.integers(2**53))}
+    raise ValueError(f"unknown background {kind!r}")
+
+
+def background_field(bg: dict, size: int, channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """A background from :func:`sample_background`'s data, as a float32 field (size, size) in [0, 1] and two
+    float32 colours (2, channels): the background is ``colors[0] + (colors[1] - colors[0]) * field``.
+    Kept in this form (not as an (H, W, C) array) because the shading kernel mixes it per pixel for free."""
+    kind = bg["kind"]
+    colors = np.zeros((2, 3), dtype=np.float32)
+    if kind != "black":
+        given = np.asarray(bg["colors"], dtype=np.float32)
+        colors[:] = given if len(given) == 2 else given[0]
+    if channels == 1:
+        colors = np.ascontiguousarray(colors.mean(axis=1, keepdims=True))
+    if kind in ("black", "flat"):
+        field = np.zeros((size, size), dtype=np.float32)
+    elif kind == "gradient":
+        ramp = np.linspace(-0.5, 0.5, size, dtype=np.float32)
+        field = ramp[None, :] * np.float32(math.cos(bg["angle"])) + ramp[:, None] * np.float32(math.sin(bg["angle"]))
+        field -= field.min()
+        field /= max(float(field.max()), 1e-6)
+    elif kind == "noise":
+        field = fractional_noise(size, bg["cells"], bg["octaves"], bg["persistence"], bg["key"])
+    else:
+        raise ValueError(f"unknown background {kind!r}")
+    return field, colors
+
+
+def render_background(bg: dict, size: int, channels: int) -> np.ndarray:
+    """The background as a float32 (size, size, channels) array (for inspection; renderers use the field)."""
+    field, colors = background_field(bg, size, channels)
+    return colors[0] + (colors[1] - colors[0]) * field[:, :, None]
+
+
+def fractional_noise(size: int, cells: int, octaves: int, persistence: float, key: int) -> np.ndarray:
+    """(size, size) float32 fractional value noise normalised to [0, 1]: octave o is a random lattice of
+    ``cells * 2**o`` cells, smoothly interpolated, weighted ``persistence**o`` (a cheap stand-in for the
+    diamond-square noise of Anderson & Farrell with the same 1/f character)."""
+    rng = np.random.default_rng([key & 0xFFFFFFFF, key >> 32, 0x6E6F, 0])
+    out = np.zeros((size, size), dtype=np.float32)
+    for o in range(octaves):
+        g = min(cells * 2**o, size)
+        _add_octave(out, rng.random((g + 1, g + 1), dtype=np.float32), np.float32(persistence**o))
+    lo, hi = out.min(), out.max()
+    return (out - lo) / max(float(hi - lo), 1e-6)
+
+
+def shade(value: np.ndarray, t: np.ndarray, lut: np.ndarray, background: tuple[np.ndarray, np.ndarray],
+          flip: int = 0) -> np.ndarray:
+    """uint8 (H, W, C) image: palette ``lut`` ((L, C) float32) looked up at ``t`` (H, W) in [0, 1], laid over
+    the ``background`` of :func:`background_field` with opacity ``value`` (H, W) in [0, 1], then turned by the
+    dihedral symmetry ``flip`` (see :func:`dihedral`) at no extra cost: the kernel writes through a view."""
+    field, colors = background
+    out = np.empty(value.shape + (colors.shape[1],), dtype=np.uint8)
+    _shade(value, t, lut, field, colors, undo_dihedral(out, flip))
+    return out
+
+
+def hue_lut(shift: float, saturation: float, value: float, n: int = 256) -> np.ndarray:
+    """(n, 3) float32 palette sweeping the full hue circle from ``shift`` at constant saturation and value."""
+    return hsv_to_rgb(shift + np.arange(n) / n, saturation, value).astype(np.float32)
+
+
+def gray_lut(level: float = 1.0) -> np.ndarray:
+    """(1, 1) palette of one gray level, for grayscale images."""
+    return np.full((1, 1), level, dtype=np.float32)
+
+
+def dihedral(img: np.ndarray, k: int) -> np.ndarray:
+    """One of the 8 symmetries of the square: ``k % 4`` quarter turns, transposed when ``k >= 4``."""
+    out = np.rot90(img, k % 4)
+    if k >= 4:
+        out = out.swapaxes(0, 1)
+    return np.ascontiguousarray(out)
+
+
+def undo_dihedral(buf: np.ndarray, k: int) -> np.ndarray:
+    """A view ``v`` of ``buf`` such that writing an image ``x`` into ``v`` leaves ``dihedral(x, k)`` in ``buf``."""
+    if k >= 4:
+        buf = buf.swapaxes(0, 1)
+    return np.rot90(buf, -(k % 4))

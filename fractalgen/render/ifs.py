@@ -1,0 +1,327 @@
+"""Iterated function system (IFS) fractals: sigma-factor sampling and a fused chaos-game renderer.
+
+Papers:
+- Anderson & Farrell, "Improving Fractal Pre-training", WACV 2022 (arXiv:2110.03091): the SVD / sigma-factor
+  parametrisation of random affine systems and its band alpha ~ U((5 + N) / 2, (6 + N) / 2).
+- Kataoka et al., "Pre-training without Natural Images" (FractalDB), ACCV 2020: map probabilities from |det A|.
+- Draves & Reckase, "The Fractal Flame Algorithm", 2003: log-density tone mapping and the running-average
+  colour coordinate.
+
+What we do differently from the released code: every random draw is seeded from (recipe seed, image index,
+draw); the kernel accumulates hits straight into the density grid (no array of points); the chain's random
+numbers come from an in-kernel splitmix64 stream keyed by a stored integer, so an image re-renders from its
+parameters byte for byte and the map choices can be replayed by a slow reference (:func:`map_choices`).
+
+Sampling the singular values: the contributions ``c_i = s_i1 + 2 s_i2`` (each in [0, 3]) are drawn one map at a
+time, uniformly inside the interval that keeps the rest feasible (``c_i`` in ``[max(0, B - 3 r), min(3, B)]``
+with budget ``B`` left and ``r`` maps to go), the last map takes the remainder, and the order is shuffled so no
+map position is favoured. Each ``c`` is split as ``s_2 ~ U(max(0, (c - 1) / 2), c / 3)``, ``s_1 = c - 2 s_2``,
+which is exactly the set ``1 >= s_1 >= s_2 >= 0``: every map is contractive by construction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from .._jit import njit
+from ..errors import RecipeError
+from ..schema import Bool, Choices, Float, Int, Range, section, setting
+from . import color as C
+from .quality import contrast, fill_fraction, require_band, require_min
+
+COLORINGS = ("map", "hue")
+#: Points of the framing pre-pass (the first points of the same chain).
+PREPASS_POINTS = 4096
+#: Points at the reference size of 256 x 256; the count scales with the rendered area.
+REFERENCE_AREA = 256 * 256
+
+
+@dataclasses.dataclass(frozen=True)
+class IfsGate:
+    fill: tuple = setting(Range((0.05, 0.6), 0.0, 1.0), "band of the fraction of pixels lit")
+    min_contrast: float = setting(Float(0.08, 0.0, 0.5), "minimum std of the tone-mapped density")
+
+
+@dataclasses.dataclass(frozen=True)
+class IfsConfig:
+    maps: tuple = setting(Range((2, 4), 2, 16, integer=True), "number of maps N, uniform on [low, high]")
+    alpha_band: tuple = setting(
+        Range((5.0, 6.0), -16.0, 80.0),
+        "sigma factor alpha = sum(s1 + 2 s2) ~ U((low + N) / 2, (high + N) / 2); larger fills more of the frame")
+    prob_floor: float = setting(Float(0.02, 0.0, 0.5), "least probability of a map before renormalising")
+    points: int = setting(Int(100_000, 1_000, 100_000_000), "chaos-game points at 256 x 256, scaled by area")
+    supersample: int = setting(Int(1, 1, 2), "render at this factor and box-filter down (2 removes aliasing)")
+    margin: float = setting(Float(0.05, 0.0, 1.0), "blank margin around the attractor, fraction of its extent")
+    zoom: tuple = setting(Range((1.0, 1.0), 0.25, 8.0), "random zoom of the frame (1 = fit the attractor)")
+    shift: float = setting(Float(0.0, 0.0, 1.0), "random shift of the frame centre, fraction of the frame")
+    tone: tuple = setting(Choices(("log",), C.TONES), "tone mapping of hit counts")
+    gamma: tuple = setting(Range((2.0, 2.0), 0.2, 10.0), "log tone: value = log-density ** (1 / gamma)")
+    coloring: tuple = setting(Choices(COLORINGS, COLORINGS),
+                              "colour by map (running-average colour coordinate) or hue from density")
+    background: tuple = setting(Choices(C.BACKGROUNDS, C.BACKGROUNDS), "background kinds")
+    flip: bool = setting(Bool(True), "apply a random one of the 8 flips / quarter turns")
+    invert: float = setting(Float(0.0, 0.0, 1.0), "probability of inverting the finished image")
+    gate: IfsGate = section(IfsGate, "quality gate")
+
+    def check(self, where: str) -> None:
+        low, high = self.alpha_band
+        n_min = self.maps[0]
+        if (high + n_min) / 2 > 3 * n_min or (low + n_min) / 2 < 0:
+            raise RecipeError(
+                f"recipe key '{where}.alpha_band' = {list(self.alpha_band)} cannot be met with {n_min} maps "
+                f"(alpha must lie in [0, {3 * n_min}]); use a band inside [{-n_min}, {5 * n_min}]")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# sampling
+
+
+def _rotation(theta: float) -> np.ndarray:
+    c, s = math.cos(theta), math.sin(theta)
+    return np.array([[c, -s], [s, c]])
+
+
+def sample_singular_values(rng: np.random.Generator, alpha: float, n: int) -> np.ndarray:
+    """(n, 2) singular values with 1 >= s1 >= s2 >= 0 and sum(s1 + 2 s2) == alpha (see the module docstring)."""
+    if not 0.0 <= alpha <= 3.0 * n:
+        raise ValueError(f"alpha {alpha} is not reachable with {n} maps")
+    contrib = np.empty(n)
+    budget = alpha
+    for i in range(n - 1):
+        rest = n - 1 - i
+        contrib[i] = rng.uniform(max(0.0, budget - 3.0 * rest), min(3.0, budget))
+        budget -= contrib[i]
+    contrib[-1] = min(max(budget, 0.0), 3.0)
+    contrib = contrib[rng.permutation(n)]
+    s2 = rng.uniform(np.maximum(0.0, (contrib - 1.0) / 2.0), contrib / 3.0)
+    return np.stack([contrib - 2.0 * s2, s2], axis=1)
+
+
+def sample_system(rng: np.random.Generator, cfg: IfsConfig) -> dict:
+    """Draw an IFS by the sigma-factor method: maps as rows (a, b, c, d, e, f) meaning
+    x' = a x + b y + e, y' = c x + d y + f; probabilities from |det A| with a floor."""
+    n = int(rng.integers(cfg.maps[0], cfg.maps[1] + 1))
+    alpha = float(rng.uniform((cfg.alpha_band[0] + n) / 2.0, (cfg.alpha_band[1] + n) / 2.0))
+    sigma = sample_singular_values(rng, alpha, n)
+    theta = rng.uniform(-np.pi, np.pi, size=(n, 2))
+    signs = rng.integers(0, 2, size=(n, 2, 2)) * 2.0 - 1.0
+    maps = np.empty((n, 6))
+    for i in range(n):
+        u = _rotation(theta[i, 0]) * signs[i, 0]
+        v = _rotation(theta[i, 1]) * signs[i, 1]
+        maps[i, :4] = (u @ np.diag(sigma[i]) @ v.T).ravel()
+    maps[:, 4:] = rng.uniform(-1.0, 1.0, size=(n, 2))
+    det = np.abs(sigma[:, 0] * sigma[:, 1])
+    probs = det / det.sum() if det.sum() > 0 else np.full(n, 1.0 / n)
+    probs = np.maximum(probs, cfg.prob_floor)
+    probs /= probs.sum()
+    return {"maps": maps.tolist(), "probs": probs.tolist(), "alpha": alpha, "sigma": sigma.tolist()}
+
+
+def sample_ifs(rng: np.random.Generator, cfg: IfsConfig, size: int, color: bool) -> dict:
+    """Every parameter of one IFS image (JSON data); :func:`render_ifs` turns it into pixels."""
+    p = {"family": "ifs", "size": size, "color": color}
+    p.update(sample_system(rng, cfg))
+    grid = size * cfg.supersample
+    p["points"] = max(1, round(cfg.points * grid * grid / REFERENCE_AREA))
+    p["supersample"] = cfg.supersample
+    p["key"] = int(rng.integers(2**53))
+    p["margin"] = cfg.margin
+    p["zoom"] = float(rng.uniform(*cfg.zoom))
+    p["shift"] = rng.uniform(-cfg.shift, cfg.shift, size=2).tolist()
+    p["tone"] = cfg.tone[int(rng.integers(len(cfg.tone)))]
+    p["gamma"] = float(rng.uniform(*cfg.gamma))
+    if color:
+        p["coloring"] = cfg.coloring[int(rng.integers(len(cfg.coloring)))]
+        if p["coloring"] == "map":
+            n_stops = int(rng.integers(2, 6))
+            p["palette"] = [C.random_color(rng, (0.4, 1.0), (0.6, 1.0)) for _ in range(n_stops)]
+            p["map_colors"] = rng.random(len(p["maps"])).tolist()
+        else:
+            p["hue"] = [float(rng.random()), float(rng.uniform(0.3, 1.0)), float(rng.uniform(0.5, 1.0))]
+    p["background"] = C.sample_background(rng, cfg.background, color)
+    p["flip"] = int(rng.integers(8)) if cfg.flip else 0
+    p["invert"] = bool(rng.random() < cfg.invert)
+    return p
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# kernels
+
+
+@njit
+def _splitmix64(state):
+    """One step of splitmix64 (Steele, Lea & Flood 2014): returns the new state and a 64-bit output."""
+    state = state + np.uint64(0x9E3779B97F4A7C15)
+    z = state
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return state, z ^ (z >> np.uint64(31))
+
+
+@njit
+def _pick(cum, z):
+    """Index of the map chosen by the 64-bit random ``z`` from cumulative probabilities ``cum``.
+
+    Counts the thresholds below ``u`` instead of searching: a search branches on a random outcome and
+    mispredicts; the count is branch-free and made the chaos game 1.3-1.6x faster (benchmarks/bench_ifs.py).
+    """
+    u = np.float64(z >> np.uint64(11)) * 1.1102230246251565e-16
+    j = 0
+    for i in range(cum.shape[0] - 1):
+        j += u >= cum[i]
+    return j
+
+
+@njit
+def _choices(cum, key, n):
+    out = np.empty(n, dtype=np.int64)
+    state = np.uint64(key)
+    for i in range(n):
+        state, z = _splitmix64(state)
+        out[i] = _pick(cum, z)
+    return out
+
+
+@njit
+def _chaos_bounds(coef, cum, x, y, key, n):
+    """Bounding box (x_min, x_max, y_min, y_max) of the first ``n`` points of the chain from (x, y)."""
+    state = np.uint64(key)
+    x_min, x_max, y_min, y_max = x, x, y, y
+    for _ in range(n):
+        state, z = _splitmix64(state)
+        j = _pick(cum, z)
+        x, y = coef[j, 0] * x + coef[j, 1] * y + coef[j, 4], coef[j, 2] * x + coef[j, 3] * y + coef[j, 5]
+        x_min, x_max = min(x_min, x), max(x_max, x)
+        y_min, y_max = min(y_min, y), max(y_max, y)
+    return x_min, x_max, y_min, y_max
+
+
+@njit
+def _chaos_game(coef, cum, map_color, x, y, key, n, x_lo, y_lo, scale, counts, color_sum):
+    """Run ``n`` chaos-game steps from (x, y), adding each point that falls in the frame to ``counts``.
+
+    When ``color_sum`` is non-empty it also accumulates the running-average colour coordinate
+    ``c <- (c + map_color[j]) / 2`` of every hit (fractal-flame colouring).
+    """
+    h, w = counts.shape
+    with_color = color_sum.shape[0] > 0
+    state = np.uint64(key)
+    c = 0.5
+    for _ in range(n):
+        state, z = _splitmix64(state)
+        j = _pick(cum, z)
+        x, y = coef[j, 0] * x + coef[j, 1] * y + coef[j, 4], coef[j, 2] * x + coef[j, 3] * y + coef[j, 5]
+        fc = (x - x_lo) * scale
+        fr = (y - y_lo) * scale
+        if with_color:
+            c = 0.5 * (c + map_color[j])
+        if 0.0 <= fc < w and 0.0 <= fr < h:
+            counts[int(fr), int(fc)] += 1
+            if with_color:
+                color_sum[int(fr), int(fc)] += c
+
+
+@njit
+def _mean_color(counts, color_sum, factor, out):
+    """Mean colour coordinate per output pixel, pooling ``factor`` x ``factor`` blocks of the grid."""
+    for r in range(out.shape[0]):
+        for k in range(out.shape[1]):
+            n = 0
+            s = 0.0
+            for dr in range(factor):
+                for dk in range(factor):
+                    n += counts[r * factor + dr, k * factor + dk]
+                    s += color_sum[r * factor + dr, k * factor + dk]
+            out[r, k] = s / n if n > 0 else 0.0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# rendering
+
+
+def fixed_point(row: np.ndarray) -> tuple[float, float]:
+    """Fixed point (I - A)^-1 b of the map (a, b, c, d, e, f); it lies on the attractor, so no burn-in."""
+    a, b, c, d, e, f = row
+    det = (1.0 - a) * (1.0 - d) - b * c
+    if abs(det) < 1e-12:  # a singular value of exactly 1: any point converges onto the attractor
+        return float(e), float(f)
+    return float(((1.0 - d) * e + b * f) / det), float((c * e + (1.0 - a) * f) / det)
+
+
+def system_arrays(params: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The map coefficients (N, 6) and cumulative probabilities (N,) the kernels take."""
+    coef = np.ascontiguousarray(params["maps"], dtype=np.float64)
+    cum = np.cumsum(np.asarray(params["probs"], dtype=np.float64))
+    cum[-1] = 1.0
+    return coef, cum
+
+
+def map_choices(params: dict, n: int | None = None) -> np.ndarray:
+    """The map indices the renderer's chain picks, in order (for checking against a slow reference)."""
+    _, cum = system_arrays(params)
+    return _choices(cum, np.uint64(params["key"]), params["points"] if n is None else n)
+
+
+def frame(params: dict, grid: int) -> tuple[float, float, float]:
+    """(x_lo, y_lo, pixels per unit) of the square window onto the attractor."""
+    coef, cum = system_arrays(params)
+    x0, y0 = fixed_point(coef[0])
+    x_min, x_max, y_min, y_max = _chaos_bounds(coef, cum, x0, y0, np.uint64(params["key"]),
+                                               min(params["points"], PREPASS_POINTS))
+    span = max(x_max - x_min, y_max - y_min, 1e-9) * (1.0 + 2.0 * params["margin"]) / params["zoom"]
+    cx = 0.5 * (x_min + x_max) + params["shift"][0] * span
+    cy = 0.5 * (y_min + y_max) + params["shift"][1] * span
+    return cx - 0.5 * span, cy - 0.5 * span, grid / span
+
+
+def density(params: dict, with_color: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Hit counts (grid, grid) uint32 and, if asked, the summed colour coordinate per grid pixel."""
+    grid = params["size"] * params["supersample"]
+    coef, cum = system_arrays(params)
+    x0, y0 = fixed_point(coef[0])
+    x_lo, y_lo, scale = frame(params, grid)
+    counts = np.zeros((grid, grid), dtype=np.uint32)
+    color_sum = np.zeros((grid, grid) if with_color else (0, 0), dtype=np.float32)
+    map_color = np.asarray(params.get("map_colors", [0.0] * len(coef)), dtype=np.float64)
+    _chaos_game(coef, cum, map_color, x0, y0, np.uint64(params["key"]), params["points"],
+                x_lo, y_lo, scale, counts, color_sum)
+    return counts, color_sum
+
+
+def check_gate(value: np.ndarray, gate: IfsGate) -> None:
+    """Raise :class:`~.quality.Rejected` unless the tone-mapped density fills a fraction of the frame inside
+    ``gate.fill`` and has a standard deviation of at least ``gate.min_contrast``."""
+    require_band("fill", fill_fraction(value), gate.fill)
+    require_min("contrast", contrast(value), gate.min_contrast)
+
+
+def render_ifs(params: dict, gate: IfsGate | None = None) -> np.ndarray:
+    """Render an IFS image, (size, size, 3) or (size, size, 1) uint8, from :func:`sample_ifs`'s parameters.
+
+    With ``gate`` the tone-mapped density is checked first and :class:`~.quality.Rejected` raised on failure.
+    """
+    size, ss = params["size"], params["supersample"]
+    by_map = params["color"] and params["coloring"] == "map"
+    counts, color_sum = density(params, with_color=by_map)
+    value = C.tone_map(counts, params["tone"], params["gamma"])
+    if ss > 1:
+        value = C.downsample2(value)
+    if gate is not None:
+        check_gate(value, gate)
+    channels = 3 if params["color"] else 1
+    if not params["color"]:
+        t, lut = value, C.gray_lut()
+    elif by_map:
+        t = np.empty((size, size), dtype=np.float32)
+        _mean_color(counts, color_sum, ss, t)
+        lut = C.gradient_lut(params["palette"])
+    else:
+        t, lut = value, C.hue_lut(*params["hue"])
+    img = C.shade(value, t, lut, C.background_field(params["background"], size, channels), params["flip"])
+    if params["invert"]:
+        np.subtract(255, img, out=img)
+    return img

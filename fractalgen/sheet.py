@@ -1,0 +1,69 @@
+"""Pictures for people: PNG writing and contact sheets of uint8 HWC images."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from .errors import FractalgenError, ImageInputError
+
+
+def to_pil(image: np.ndarray) -> Image.Image:
+    """uint8 (H, W, 1 | 3) or (H, W) array -> PIL image (mode L or RGB)."""
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8 or arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3)):
+        raise ImageInputError(f"expected a uint8 (H, W, 1 or 3) image, got {arr.dtype} {arr.shape}; "
+                              "convert with np.asarray(img, dtype=np.uint8)")
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    return Image.fromarray(np.ascontiguousarray(arr))
+
+
+def save_png(image: np.ndarray | Image.Image, path: str | os.PathLike) -> Path:
+    """Write a PNG, creating missing parent folders; a failure says which path and why."""
+    path = Path(path)
+    pil = image if isinstance(image, Image.Image) else to_pil(image)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pil.save(path, format="PNG")
+    except OSError as err:
+        raise FractalgenError(f"cannot write '{path}': {err.strerror or err}; choose a writable path") from None
+    return path
+
+
+def contact_sheet(images: Sequence[np.ndarray], cols: int | None = None, labels: Sequence[str] | None = None,
+                  pad: int = 2, background: int = 24) -> np.ndarray:
+    """Tile images (all the same size) into one uint8 RGB (or L, if all are grayscale) sheet.
+
+    ``cols`` defaults to a near-square grid; ``labels`` are drawn in each tile's top-left corner.
+    """
+    if len(images) == 0:
+        raise ImageInputError("a contact sheet needs at least one image")
+    h, w = images[0].shape[:2]
+    channels = 3 if any(im.ndim == 3 and im.shape[2] == 3 for im in images) else 1
+    cols = cols or math.ceil(math.sqrt(len(images)))
+    rows = math.ceil(len(images) / cols)
+    sheet = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, channels), background, dtype=np.uint8)
+    for n, im in enumerate(images):
+        if im.shape[:2] != (h, w):
+            raise ImageInputError(f"image {n} is {im.shape[:2]}, the first is {(h, w)}; a sheet needs one size")
+        r, c = divmod(n, cols)
+        y, x = pad + r * (h + pad), pad + c * (w + pad)
+        sheet[y:y + h, x:x + w] = im if im.ndim == 3 else im[:, :, None]
+    if labels is None:
+        return sheet
+    pil = to_pil(sheet)
+    draw = ImageDraw.Draw(pil)
+    font = ImageFont.load_default()
+    for n, text in enumerate(labels):
+        r, c = divmod(n, cols)
+        xy = (pad + c * (w + pad) + 2, pad + r * (h + pad) + 1)
+        draw.text(xy, str(text), fill=255 if channels == 1 else (255, 255, 255), font=font,
+                  stroke_width=1, stroke_fill=0 if channels == 1 else (0, 0, 0))
+    arr = np.asarray(pil)
+    return arr if arr.ndim == 3 else arr[:, :, None]

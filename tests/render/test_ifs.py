@@ -1,0 +1,238 @@
+"""IFS: sigma-factor sampler statistics, the kernel against a pure-Python chaos game, gate, re-rendering."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import fractalgen as fg
+from fractalgen.render import ifs
+from fractalgen.render.quality import Rejected
+from fractalgen.recipe import image_rng
+
+CFG = ifs.IfsConfig()
+
+
+def sampled(n, cfg=CFG, seed=0):
+    return [ifs.sample_system(image_rng(seed, i), cfg) for i in range(n)]
+
+
+# -- sampler -------------------------------------------------------------------------------------------------
+
+
+def test_every_map_is_contractive_with_ordered_singular_values():
+    for s in sampled(400):
+        a = np.asarray(s["maps"])[:, :4].reshape(-1, 2, 2)
+        sv = np.linalg.svd(a, compute_uv=False)
+        assert (sv <= 1 + 1e-12).all() and (sv >= -1e-12).all()
+        # the stored sigma are the maps' singular values, largest first
+        np.testing.assert_allclose(np.sort(sv, axis=1)[:, ::-1], np.asarray(s["sigma"]), atol=1e-12)
+
+
+def test_alpha_is_inside_its_band_and_equals_the_sigma_factor():
+    for s in sampled(400):
+        n = len(s["maps"])
+        assert (5 + n) / 2 <= s["alpha"] <= (6 + n) / 2
+        sigma = np.asarray(s["sigma"])
+        assert sigma[:, 0].sum() + 2 * sigma[:, 1].sum() == pytest.approx(s["alpha"], abs=1e-9)
+
+
+def test_alpha_band_option_moves_alpha():
+    cfg = ifs.IfsConfig(alpha_band=(3.0, 3.5), maps=(3, 3))
+    alphas = [s["alpha"] for s in sampled(200, cfg)]
+    assert min(alphas) >= 3.0 and max(alphas) <= 3.25 and max(alphas) - min(alphas) > 0.2
+
+
+def test_number_of_maps_is_uniform_on_the_configured_range():
+    cfg = ifs.IfsConfig(maps=(2, 5))
+    counts = np.bincount([len(s["maps"]) for s in sampled(2000, cfg)], minlength=6)[2:]
+    assert counts.sum() == 2000 and counts.min() > 0
+    # chi-square against uniform, 3 degrees of freedom: 16.3 is the 0.1% critical value
+    chi2 = ((counts - 500) ** 2 / 500).sum()
+    assert chi2 < 16.3, counts
+
+
+def test_reflections_occur_and_translations_fill_the_square():
+    maps = np.concatenate([np.asarray(s["maps"]) for s in sampled(300)])
+    det = maps[:, 0] * maps[:, 3] - maps[:, 1] * maps[:, 2]
+    assert 0.35 < (det < 0).mean() < 0.65
+    assert maps[:, 4:].min() >= -1 and maps[:, 4:].max() <= 1 and maps[:, 4:].std() > 0.5
+
+
+def test_probabilities_follow_abs_det_with_a_floor():
+    for s in sampled(200):
+        sigma = np.asarray(s["sigma"])
+        p = np.asarray(s["probs"])
+        assert p.sum() == pytest.approx(1.0)
+        det = sigma[:, 0] * sigma[:, 1]
+        expect = np.maximum(det / det.sum(), CFG.prob_floor)
+        np.testing.assert_allclose(p, expect / expect.sum(), rtol=1e-12)
+
+
+def test_singular_values_sampler_meets_any_reachable_alpha():
+    rng = np.random.default_rng(1)
+    for n in (2, 3, 7):
+        for alpha in (0.0, 0.3, 1.5 * n, 3.0 * n - 0.01, 3.0 * n):
+            s = ifs.sample_singular_values(rng, alpha, n)
+            assert (s[:, 0] <= 1 + 1e-12).all() and (s[:, 0] >= s[:, 1] - 1e-12).all() and (s >= -1e-12).all()
+            assert s[:, 0].sum() + 2 * s[:, 1].sum() == pytest.approx(alpha, abs=1e-9)
+
+
+# -- kernel vs a slow reference ------------------------------------------------------------------------------
+
+
+def splitmix64_reference(key, n):
+    mask = (1 << 64) - 1
+    state, out = key, []
+    for _ in range(n):
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        out.append(z ^ (z >> 31))
+    return out
+
+
+def chaos_reference(params, grid):
+    """The chaos game written plainly: the same map choices, framing from the first points, one hit per point."""
+    coef, _ = ifs.system_arrays(params)
+    choices = ifs.map_choices(params)
+    x, y = ifs.fixed_point(coef[0])
+    pts = []
+    for j in choices:
+        a, b, c, d, e, f = coef[j]
+        x, y = a * x + b * y + e, c * x + d * y + f
+        pts.append((x, y))
+    first = np.array([ifs.fixed_point(coef[0])] + pts[:ifs.PREPASS_POINTS])
+    lo, hi = first.min(axis=0), first.max(axis=0)
+    span = max(hi[0] - lo[0], hi[1] - lo[1], 1e-9) * (1 + 2 * params["margin"]) / params["zoom"]
+    cx = 0.5 * (lo[0] + hi[0]) + params["shift"][0] * span
+    cy = 0.5 * (lo[1] + hi[1]) + params["shift"][1] * span
+    x_lo, y_lo, scale = cx - span / 2, cy - span / 2, grid / span
+    counts = np.zeros((grid, grid), np.uint32)
+    colour = np.zeros((grid, grid), np.float64)
+    cc = 0.5
+    map_colors = params.get("map_colors", [0.0] * len(coef))
+    for (x, y), j in zip(pts, choices):
+        cc = 0.5 * (cc + map_colors[j])
+        col, row = (x - x_lo) * scale, (y - y_lo) * scale
+        if 0 <= col < grid and 0 <= row < grid:
+            counts[int(row), int(col)] += 1
+            colour[int(row), int(col)] += cc
+    return counts, colour
+
+
+def test_splitmix_stream_matches_reference():
+    params = {"maps": [[0.5, 0, 0, 0.5, 0, 0]] * 4, "probs": [0.1, 0.2, 0.3, 0.4], "key": 12345, "points": 2000}
+    cum = np.cumsum(params["probs"])
+    u = [(z >> 11) * 2.0**-53 for z in splitmix64_reference(12345, 2000)]
+    expect = [int(sum(v >= c for c in cum[:-1])) for v in u]
+    assert ifs.map_choices(params).tolist() == expect
+
+
+def test_map_choices_follow_probabilities():
+    params = {"maps": [[0.5, 0, 0, 0.5, 0, 0]] * 3, "probs": [0.2, 0.5, 0.3], "key": 99, "points": 200_000}
+    freq = np.bincount(ifs.map_choices(params), minlength=3) / 200_000
+    np.testing.assert_allclose(freq, [0.2, 0.5, 0.3], atol=0.005)
+
+
+@pytest.mark.parametrize("index", [0, 1, 2, 5])
+@pytest.mark.parametrize("shift_zoom", [((0.0, 0.0), 1.0), ((0.1, -0.2), 1.7)])
+def test_kernel_agrees_with_pure_python_chaos_game(index, shift_zoom):
+    params = ifs.sample_ifs(image_rng(4, index), CFG, 48, True)
+    params.update(points=20_000, coloring="map", shift=list(shift_zoom[0]), zoom=shift_zoom[1])
+    counts, colour = ifs.density(params, with_color=True)
+    ref_counts, ref_colour = chaos_reference(params, 48)
+    np.testing.assert_array_equal(counts, ref_counts)
+    np.testing.assert_allclose(colour, ref_colour, rtol=1e-5, atol=1e-4)
+    assert counts.sum() > 0.5 * params["points"]  # the frame holds the attractor
+
+
+def test_fixed_point_is_fixed():
+    for s in sampled(50):
+        row = np.asarray(s["maps"][0])
+        x, y = ifs.fixed_point(row)
+        a, b, c, d, e, f = row
+        assert a * x + b * y + e == pytest.approx(x, abs=1e-9) and c * x + d * y + f == pytest.approx(y, abs=1e-9)
+
+
+def test_points_scale_with_area_and_supersampling():
+    rng_params = lambda size, ss: ifs.sample_ifs(image_rng(0, 0), ifs.IfsConfig(supersample=ss), size, True)
+    assert rng_params(256, 1)["points"] == 100_000
+    assert rng_params(128, 1)["points"] == 25_000
+    assert rng_params(128, 2)["points"] == 100_000
+
+
+# -- gate ----------------------------------------------------------------------------------------------------
+
+
+def test_gate_rejects_all_black_and_all_lit():
+    gate = ifs.IfsGate()
+    with pytest.raises(Rejected, match="fill 0 below 0.05"):
+        ifs.check_gate(np.zeros((64, 64), np.float32), gate)
+    with pytest.raises(Rejected, match="fill 1 above 0.6"):
+        ifs.check_gate(np.ones((64, 64), np.float32), gate)
+
+
+def test_gate_rejects_flat_and_accepts_a_real_attractor():
+    gate = ifs.IfsGate()
+    flat = np.zeros((64, 64), np.float32)
+    flat[:, :16] = 0.01
+    with pytest.raises(Rejected, match="contrast"):
+        ifs.check_gate(flat, gate)
+    rec = fg.load_recipe("ifs-colour", size=64)
+    img, params = rec.draw(0)
+    value = ifs.density(params)[0] > 0
+    assert gate.fill[0] <= value.mean() <= gate.fill[1]
+
+
+def test_redraws_are_counted_and_reproducible():
+    # a tight gate forces redraws; the params record how many draws it took
+    rec = fg.load_recipe("ifs-gray", size=48, seed=2, overrides={"ifs.gate.fill": [0.25, 0.6]}, max_draws=200)
+    draws = [rec.params(i)["draws"] for i in range(12)]
+    assert max(draws) > 1
+    for i in range(12):
+        p = rec.params(i)
+        assert p["draws"] == draws[i]
+        assert 0.25 <= (ifs.density(p)[0] > 0).mean() <= 0.6
+
+
+def test_unsatisfiable_gate_stops_with_a_message():
+    rec = fg.load_recipe("ifs", size=32, max_draws=4, overrides={"ifs.gate.fill": [0.99, 1.0]})
+    with pytest.raises(fg.RenderError, match="image 3 .* none of 4 draws passed the ifs quality gate"):
+        rec.image(3)
+
+
+# -- rendering -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("overrides", [
+    {}, {"color": False}, {"ifs.supersample": 2}, {"ifs.tone": ["equalize"]}, {"ifs.coloring": ["hue"]},
+    {"ifs.invert": 1.0, "ifs.flip": False}, {"ifs.zoom": [0.7, 1.5], "ifs.shift": 0.2},
+])
+def test_render_params_reproduces_the_image_after_json(overrides):
+    top = {k: v for k, v in overrides.items() if "." not in k}
+    dotted = {k: v for k, v in overrides.items() if "." in k}
+    rec = fg.load_recipe("ifs-colour", size=64, seed=9, overrides=dotted, **top)
+    for i in range(6):
+        img, params = rec.draw(i)
+        assert img.shape == rec.shape and img.dtype == np.uint8
+        again = fg.render(json.loads(json.dumps(params)))
+        assert again.tobytes() == img.tobytes()
+
+
+def test_images_use_their_dynamic_range(small_colour):
+    img = small_colour.image(0)
+    assert img.max() > 150 and img.std() > 10
+
+
+def test_supersampling_smooths_thin_structures():
+    base = fg.load_recipe("ifs-gray", size=64, seed=1, overrides={"ifs.background": ["black"], "ifs.flip": False})
+    ss = base.replace(overrides={"ifs.supersample": 2})
+    # same draws except the grid; supersampled images have more intermediate gray levels (anti-aliasing)
+    a = np.concatenate([base.image(i).ravel() for i in range(4)])
+    b = np.concatenate([ss.image(i).ravel() for i in range(4)])
+    mid = lambda x: ((x > 10) & (x < 120)).mean()
+    assert mid(b) > mid(a)
