@@ -1,0 +1,5 @@
+"""``python -m fractalgen``: the command line."""
+
+from .cli import main
+
+main()
