@@ -1,0 +1,5 @@
+"""Mixing augmentations fed by fractal sets."""
+
+from . import masks
+
+__all__ = ["masks"]
