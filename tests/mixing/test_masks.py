@@ -66,6 +66,12 @@ def test_fmix_is_binary_with_exactly_round_lam_hw_ones(lam, shape):
     np.testing.assert_array_equal(m.sum(axis=(1, 2)), round(lam * shape[0] * shape[1]))
 
 
+def test_fmix_count_is_exact_even_when_values_tie():
+    p = masks.sample_params("fmix", [0.0, 0.3, 0.5, 1.0], (8, 8), rng())
+    p["spectrum"][:] = 0  # a constant field: every value ties with the threshold
+    np.testing.assert_array_equal(masks.render("fmix", p, (8, 8)).sum(axis=(1, 2)), [0, 19, 32, 64])
+
+
 def test_fmix_keeps_the_whole_spectrum_at_32_px_and_a_low_pass_block_at_224():
     assert masks.sample_params("fmix", [0.5], (32, 32), rng())["spectrum"].shape == (1, 32, 17)
     # coefficients below 1e-4 of the largest scale are dropped: 10 ** (4 / 3) = 21.5 cycles per image
