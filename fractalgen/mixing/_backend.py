@@ -30,16 +30,11 @@ def is_tensor(x: Any) -> bool:
 class NumpyBackend:
     """numpy arrays, images channels-last."""
 
-    channel_axis = -1
+    float = np.dtype(np.float32)
 
-    def __init__(self, dtype=np.float32):
-        self.float = np.dtype(dtype)
-
-    def asarray(self, a, dtype=None):
+    def asarray(self, a):
         """A float array (complex64 for complex input) from numpy data."""
-        if dtype is None:
-            dtype = np.complex64 if np.iscomplexobj(a) else self.float
-        return np.asarray(a, dtype=dtype)
+        return np.asarray(a, dtype=np.complex64 if np.iscomplexobj(a) else self.float)
 
     def ints(self, a):
         return np.asarray(a, dtype=np.int64)
@@ -67,9 +62,6 @@ class NumpyBackend:
     def cumsum(self, a, axis: int):
         return np.cumsum(a, axis=axis)
 
-    def concat(self, parts, axis: int):
-        return np.concatenate(parts, axis=axis)
-
     def clip(self, a, lo, hi):
         return np.clip(a, lo, hi)
 
@@ -91,18 +83,11 @@ class NumpyBackend:
     def floor(self, a):
         return np.floor(a)
 
-    def where(self, cond, a, b):
-        return np.where(cond, a, b)
-
     def irfft2(self, spectrum, shape: tuple[int, int]):
         return np.fft.irfft2(spectrum, s=shape).astype(self.float, copy=False)
 
-
     def mean(self, a, axis):
         return a.mean(axis=axis)
-
-    def to_numpy(self, a) -> np.ndarray:
-        return np.asarray(a)
 
     def kind(self, a) -> str:
         """'uint8', 'int', 'float', 'bool' or 'other'."""
@@ -113,16 +98,9 @@ class NumpyBackend:
     def as_float(self, a):
         return a.astype(self.float)
 
-    def as_uint8(self, a):
-        return np.rint(a, out=a).astype(np.uint8)
-
     def labels(self, a):
         """Labels as an array of this backend (a tensor is copied to the host)."""
         return np.asarray(a.detach().cpu().numpy() if is_tensor(a) else a)
-
-    def expand_mask(self, masks, like):
-        """Masks ``(n, H, W)`` shaped to broadcast over images of this backend's layout, in ``like``'s dtype."""
-        return masks[..., None].astype(like.dtype, copy=False)
 
     def image_hw(self, images) -> tuple[int, int]:
         return int(images.shape[1]), int(images.shape[2])
@@ -137,17 +115,14 @@ class NumpyBackend:
 class TorchBackend:
     """torch tensors on one device, images channels-first."""
 
-    channel_axis = 1
-
-    def __init__(self, device, dtype=None):
+    def __init__(self, device):
         self.torch = torch_module()
         self.device = device
-        self.float = self.torch.float32 if dtype is None else dtype
+        self.float = self.torch.float32
 
-    def asarray(self, a, dtype=None):
-        if dtype is None:
-            dtype = self.torch.complex64 if np.iscomplexobj(a) else self.float
-        return self.torch.as_tensor(a, dtype=dtype, device=self.device)
+    def asarray(self, a):
+        return self.torch.as_tensor(a, dtype=self.torch.complex64 if np.iscomplexobj(a) else self.float,
+                                    device=self.device)
 
     def ints(self, a):
         return self.torch.as_tensor(a, dtype=self.torch.int64, device=self.device)
@@ -175,9 +150,6 @@ class TorchBackend:
     def cumsum(self, a, axis: int):
         return self.torch.cumsum(a, dim=axis)
 
-    def concat(self, parts, axis: int):
-        return self.torch.cat(parts, dim=axis)
-
     def clip(self, a, lo, hi):
         return self.torch.clamp(a, lo, hi)
 
@@ -199,18 +171,11 @@ class TorchBackend:
     def floor(self, a):
         return self.torch.floor(a)
 
-    def where(self, cond, a, b):
-        return self.torch.where(cond, a, b)
-
     def irfft2(self, spectrum, shape: tuple[int, int]):
         return self.torch.fft.irfft2(spectrum, s=shape).to(self.float)
 
-
     def mean(self, a, axis):
         return a.mean(dim=axis)
-
-    def to_numpy(self, a) -> np.ndarray:
-        return a.detach().cpu().numpy()
 
     def kind(self, a) -> str:
         torch = self.torch
@@ -225,14 +190,8 @@ class TorchBackend:
     def as_float(self, a):
         return a.to(self.float)
 
-    def as_uint8(self, a):
-        return a.round_().to(self.torch.uint8)
-
     def labels(self, a):
         return self.torch.as_tensor(a, device=self.device)
-
-    def expand_mask(self, masks, like):
-        return masks[:, None].to(like.dtype)
 
     def image_hw(self, images) -> tuple[int, int]:
         return int(images.shape[2]), int(images.shape[3])

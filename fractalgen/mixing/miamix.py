@@ -231,7 +231,7 @@ class MiAMix:
     dtype and device). Labels: int class indices (B,) or one-hot / soft labels (B, num_classes). Soft labels come
     back as (B, num_classes) float32 (numpy) or a float32 tensor on the images' device. Defaults: the paper's
     Table 1. ``merge="sum"`` and ``lam_from="drawn"`` give the paper's ablations. ``self_augment(subset, rng)``
-    makes one view of a batch subset in the input's layout (float, on the input's scale).
+    makes one view of a batch subset (the input's type, dtype, layout and device) for self-mixing.
     """
 
     def __init__(self, num_classes: int, alpha: float = 1.0, k_max: int = 2,
