@@ -355,8 +355,49 @@ def _box_axis(masks, r: int, axis: int, xp: Backend):
     return total / xp.asarray(counts.reshape([-1 if a == axis else 1 for a in range(3)]))
 
 
+@njit
+def _box_kernel(masks, radius):
+    """In place: mask k becomes its mean over the (2 r + 1)^2 window, r = radius[k] (0: unchanged), shrunk to
+    the part inside the mask. Running sums along x, then along y over the row means (the counts separate)."""
+    n, h, w = masks.shape
+    rows = np.empty((h, w))
+    acc = np.empty(w)
+    for k in range(n):
+        r = radius[k]
+        if r <= 0:
+            continue
+        for y in range(h):
+            s = 0.0
+            for x in range(min(r, w - 1) + 1):
+                s += masks[k, y, x]
+            for x in range(w):
+                rows[y, x] = s / (min(x + r, w - 1) - max(x - r, 0) + 1)
+                if x + r + 1 < w:
+                    s += masks[k, y, x + r + 1]
+                if x - r >= 0:
+                    s -= masks[k, y, x - r]
+        acc[:] = 0.0
+        for y in range(min(r, h - 1) + 1):
+            acc += rows[y]
+        for y in range(h):
+            count = min(y + r, h - 1) - max(y - r, 0) + 1
+            for x in range(w):
+                masks[k, y, x] = min(max(acc[x] / count, 0.0), 1.0)
+            if y + r + 1 < h:
+                acc += rows[y + r + 1]
+            if y - r >= 0:
+                acc -= rows[y - r]
+
+
 def _smooth_rows(masks, radius: np.ndarray, xp: Backend) -> None:
-    """Box-filter the masks with radius > 0 in place, one vectorised pass per window size."""
+    """Box-filter the masks with radius > 0 in place: the kernel on numpy, one vectorised pass per window size
+    on torch."""
+    if isinstance(xp, NumpyBackend):
+        work = np.ascontiguousarray(masks, np.float32)
+        _box_kernel(work, np.asarray(radius, np.int64))
+        if work is not masks:
+            masks[...] = work
+        return
     for r in np.unique(radius[radius > 0]):
         rows = np.flatnonzero(radius == r)
         idx = slice(None) if rows.size == radius.size else xp.ints(rows)

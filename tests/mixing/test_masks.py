@@ -302,3 +302,10 @@ def test_torch_mask_augmentation_equals_numpy():
     aug = masks.MaskAugment(p_smooth=0.7, p_aug=0.7)
     p = aug.sample_params(8, (32, 32), rng(19))
     np.testing.assert_allclose(aug.apply(torch.as_tensor(m), p).numpy(), aug.apply(m, p), atol=2e-5)
+
+
+def test_torch_smoothing_equals_the_numpy_kernel():
+    torch = pytest.importorskip("torch")
+    m = rng(20).random((5, 13, 17)).astype(np.float32)
+    radius = np.array([1, 3, 0, 20, 3])
+    np.testing.assert_allclose(masks.smooth(torch.as_tensor(m), radius).numpy(), masks.smooth(m, radius), atol=2e-5)
