@@ -47,7 +47,8 @@ Mask augmentation (MiAMix section 3.2.3), for CutMix, FMix and GridMix masks onl
 rotation by U(-15, 15) degrees combined with shears along x and y of U(-10, 10) degrees each (an area-preserving
 map about the image centre; bilinear sampling, edges mirrored), then with probability p_smooth a box filter of
 odd window 2 r + 1, r uniform on 1..max(1, round(min(H, W) / 16)) (3..5 px at 32 px, 3..29 px at 224 px),
-averaging over the part of the window inside the image.
+averaging over the part of the window inside the image. Both run as numba kernels on numpy masks and as tensor
+operations on torch masks; the tests hold the two to each other and to slow references.
 """
 
 from __future__ import annotations
