@@ -116,6 +116,25 @@ def test_any_batch_size_works_and_a_batch_of_one_self_mixes(b):
                                                     != np.flatnonzero(~params["is_self"])).all()
 
 
+@pytest.mark.parametrize("value", [0, 255])
+@pytest.mark.parametrize("size", [1, 32])
+def test_constant_batches_stay_constant(value, size):
+    """All black and all lit: any convex mix of equal pixels is that pixel (and uint8 rounding keeps 255)."""
+    x = np.full((5, size, size, 3), value, np.uint8)
+    mix = MiAMix(num_classes=2, p_self=0.5, seed=20)
+    out, _ = mix(x, np.arange(5) % 2)
+    np.testing.assert_array_equal(out, x)
+
+
+def test_same_params_give_the_same_bytes():
+    x, y = batch(9), np.arange(9) % 3
+    mix = MiAMix(num_classes=3, p_self=0.5, seed=21)
+    params = mix.sample_params(9, (32, 32))
+    (a, la), (b, lb) = mix.apply(x, y, params), mix.apply(x, y, params)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(la, lb)
+
+
 def test_single_channel_and_non_square_images():
     x = batch(5, 20)[:, :, :12, :1]
     out, _ = MiAMix(num_classes=2, seed=7)(x, np.zeros(5, int))
