@@ -89,6 +89,10 @@ class NumpyBackend:
     def mean(self, a, axis):
         return a.mean(axis=axis)
 
+    def host(self, a) -> np.ndarray:
+        """A small array as numpy, for a decision in Python (on a GPU this waits for the device)."""
+        return np.asarray(a)
+
     def kind(self, a) -> str:
         """'uint8', 'int', 'float', 'bool' or 'other'."""
         if a.dtype == np.uint8:
@@ -176,6 +180,9 @@ class TorchBackend:
 
     def mean(self, a, axis):
         return a.mean(dim=axis)
+
+    def host(self, a) -> np.ndarray:
+        return a.cpu().numpy()
 
     def kind(self, a) -> str:
         torch = self.torch

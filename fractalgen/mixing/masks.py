@@ -200,15 +200,22 @@ def _render_fmix(p, shape, xp):
         spectrum[:, h - (ry - top):, :rx] = block[:, top:]
     field = xp.irfft2(spectrum, shape).reshape(n, h * w)
     # exactly the round(lam H W) largest values become 1: threshold at the k-th largest (a sort is ~5x faster
-    # than the argsort a rank needs), then admit just enough of the values equal to it, in pixel order (float32
-    # ties at the threshold happen about once in 2000 masks at 224 px)
-    ones = np.rint(p["lam"] * h * w)
-    at = xp.ints(np.clip(h * w - ones, 0, h * w - 1).astype(np.int64)[:, None])
-    threshold = xp.take_rows(xp.sort(field, 1), at)
-    above = xp.as_float(field > threshold)
-    tied = xp.as_float(field == threshold)
-    room = xp.asarray(ones)[:, None] - above.sum(1)[:, None]
-    return (above + tied * xp.as_float(xp.cumsum(tied, 1) <= room)).reshape(n, h, w)
+    # than the argsort a rank needs)
+    ones = np.rint(p["lam"] * h * w).astype(np.int64)
+    at = np.clip(h * w - ones, 0, h * w - 1)
+    ordered = xp.sort(field, 1)
+    threshold = xp.take_rows(ordered, xp.ints(at[:, None]))
+    masks = xp.as_float(field >= threshold) * xp.asarray(ones > 0)[:, None]
+    # a value equal to the threshold below it (a float32 tie: about one mask in 2000 at 224 px) would add a
+    # pixel; those rows admit just enough of the tied values, in pixel order
+    below = xp.take_rows(ordered, xp.ints(np.maximum(at - 1, 0)[:, None]))
+    tied = np.flatnonzero(xp.host(below == threshold)[:, 0] & (at > 0) & (ones > 0))
+    if tied.size:
+        rows = xp.ints(tied)
+        above, equal = xp.as_float(field[rows] > threshold[rows]), xp.as_float(field[rows] == threshold[rows])
+        room = xp.asarray(ones[tied])[:, None] - above.sum(1)[:, None]
+        masks[rows] = above + equal * xp.as_float(xp.cumsum(equal, 1) <= room)
+    return masks.reshape(n, h, w)
 
 
 def _sample_gmix(lam, shape, rng):

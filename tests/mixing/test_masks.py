@@ -309,3 +309,11 @@ def test_torch_smoothing_equals_the_numpy_kernel():
     m = rng(20).random((5, 13, 17)).astype(np.float32)
     radius = np.array([1, 3, 0, 20, 3])
     np.testing.assert_allclose(masks.smooth(torch.as_tensor(m), radius).numpy(), masks.smooth(m, radius), atol=2e-5)
+
+
+def test_torch_fmix_count_is_exact_even_when_values_tie():
+    torch = pytest.importorskip("torch")
+    p = masks.sample_params("fmix", [0.0, 0.3, 0.5, 1.0], (8, 8), rng())
+    p["spectrum"][:] = 0
+    np.testing.assert_array_equal(masks.render("fmix", p, (8, 8), like=torch.zeros(1)).sum((1, 2)).numpy(),
+                                  [0, 19, 32, 64])
