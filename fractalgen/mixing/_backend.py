@@ -198,7 +198,10 @@ class TorchBackend:
         return a.to(self.float)
 
     def labels(self, a):
-        return self.torch.as_tensor(a, device=self.device)
+        labels = self.torch.as_tensor(a)
+        if labels.is_floating_point():  # float64 soft labels from numpy: some devices have no float64
+            labels = labels.to(self.float)
+        return labels.to(self.device)
 
     def image_hw(self, images) -> tuple[int, int]:
         return int(images.shape[2]), int(images.shape[3])
