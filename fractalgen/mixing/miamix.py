@@ -1,0 +1,393 @@
+"""MiAMix, multi-stage augmented mixup over a batch, and FractalMaskMix, its masks mixing a fractal into an image.
+
+Paper: Liang, Liang & Jia, "MiAMix: Enhancing Image Classification through a Multi-stage Augmented Mixed Sample
+Data Augmentation Method", 2023 (arXiv:2308.02804): Algorithm 1, Table 1 (the defaults) and the ablations of
+section 4.3 (sum merge, original lambda, self-mixing ratio).
+
+Per sample i of a batch:
+1. partner t: another sample of the batch, uniform, or with probability p_self the sample itself, in which case
+   the two sides are two independently augmented views of it (``self_augment``, default :func:`flip_shift`).
+   A batch of one always self-mixes.
+2. k ~ U{1..k_max}; (l_1, ..., l_k, rest) ~ Dirichlet(alpha, ..., alpha, k alpha).
+3. k methods drawn with the given weights; mask j from method j (see :mod:`.masks`).
+4. CutMix, FMix and GridMix masks are augmented (:class:`.masks.MaskAugment`).
+5. merge: product of the masks (or the clipped sum); lam = mean of the merged mask (or the drawn lam).
+6. x~ = M x_i + (1 - M) x_t, y~ = lam y_i + (1 - lam) y_t.
+
+Lambda convention: the mask M is the weight of x_i, and lam = mean(M) is the weight of y_i in the soft label.
+
+How the Dirichlet ratios become masks (the paper leaves this open): l_j is the share of the image that mask j hands
+to the partner. Under the product merge the partner's regions add up (the product is 0 wherever one mask is 0), so
+mask j is drawn with mean 1 - l_j and the merged mask keeps about rest = 1 - sum(l_j) of x_i: exactly where the
+masks do not overlap, more where they do. Under the sum merge x_i's regions add up instead, so mask j is drawn with
+mean l_j and the merge keeps about sum(l_j). The literal reading (mask j with mean l_j, then the product) would give
+a two-layer sample an expected x_i share of E[l_1 l_2] = 1/20 with the defaults: a nearly pure partner image.
+The "drawn" lam of the paper's "orig" ablation is rest (product) or sum(l_j) (sum).
+
+Everything random is drawn with numpy from one generator, in ``sample_params``; ``apply`` is deterministic and
+builds the masks on the batch's backend (numpy, or torch on the batch's device), so both give the same result.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import ImageInputError
+from .._jit import njit
+from ._backend import Backend, NumpyBackend, backend_for, is_tensor, torch_module
+from .masks import METHODS, MaskAugment, check_probability, method
+
+#: The paper's Table 1: methods and their sampling weights.
+DEFAULT_METHODS = {"mixup": 2.0, "cutmix": 1.0, "fmix": 1.0, "gridmix": 1.0, "agmix": 1.0}
+MERGES = ("product", "sum")
+LAM_FROM = ("mask", "drawn")
+
+
+def _choice(name: str, value, choices) -> str:
+    if value not in choices:
+        raise ImageInputError(f"{name} = {value!r} is not one of {', '.join(map(repr, choices))}")
+    return value
+
+
+def _check_methods(methods) -> dict[str, float]:
+    if methods is None:
+        methods = DEFAULT_METHODS
+    if not isinstance(methods, Mapping):
+        methods = dict.fromkeys(methods, 1.0)
+    out = {}
+    for name, weight in methods.items():
+        method(name)
+        if not float(weight) >= 0:
+            raise ImageInputError(f"weight of method {name!r} is {weight!r}; weights must be >= 0")
+        out[name] = float(weight)
+    if not sum(out.values()) > 0:
+        raise ImageInputError(f"methods {methods!r} give no method a positive weight; weight at least one")
+    return out
+
+
+def _check_positive(name: str, value, integer: bool = False):
+    if integer and (int(value) != value or value < 1):
+        raise ImageInputError(f"{name} = {value!r} must be an integer >= 1")
+    if not value > 0:
+        raise ImageInputError(f"{name} = {value!r} must be > 0")
+    return int(value) if integer else float(value)
+
+
+def _image_batch(images, xp: Backend) -> tuple[int, int, int]:
+    """(B, H, W) of a 4-D image batch, or a one-line error saying which layout is expected."""
+    layout = "(B, H, W, C) numpy array" if isinstance(xp, NumpyBackend) else "(B, C, H, W) tensor"
+    if getattr(images, "ndim", None) != 4 or 0 in tuple(images.shape):
+        raise ImageInputError(f"images have shape {tuple(getattr(images, 'shape', ()))}; pass a non-empty {layout}")
+    if xp.kind(images) not in ("uint8", "float") or images.dtype == np.float16:  # no numba float16
+        raise ImageInputError(f"images have dtype {images.dtype}; pass uint8 (0..255) or float32 / float64 images")
+    return (int(images.shape[0]), *xp.image_hw(images))
+
+
+def _soft_labels(labels, batch: int, num_classes: int, xp: Backend):
+    """Labels as (B, num_classes) float on the backend: int indices become one-hot, soft labels pass through."""
+    lab = xp.labels(labels)
+    kind = xp.kind(lab)
+    if kind in ("int", "uint8"):
+        if tuple(lab.shape) != (batch,):
+            raise ImageInputError(f"int labels have shape {tuple(lab.shape)}; pass one class index per image, "
+                                  f"shape ({batch},)")
+        low, high = int(lab.min()), int(lab.max())
+        if low < 0 or high >= num_classes:
+            raise ImageInputError(f"label {low if low < 0 else high} is outside 0..{num_classes - 1}; "
+                                  "check num_classes or the labels")
+        return xp.as_float(xp.int_arange(num_classes)[None, :] == lab[:, None])
+    if kind == "float" and tuple(lab.shape) == (batch, num_classes):
+        return xp.as_float(lab)
+    raise ImageInputError(f"labels of shape {tuple(lab.shape)} and dtype {lab.dtype} are neither class indices "
+                          f"({batch},) nor one-hot / soft labels ({batch}, {num_classes})")
+
+
+@njit
+def _blend_kernel(first, second, index, masks, rounding, out):
+    """out[b] = s + M[b] (first[b] - s), s = second[index[b]]: one pass, no float copy of a uint8 batch."""
+    n, h, w, c = first.shape
+    for b in range(n):
+        t = index[b]
+        for y in range(h):
+            for x in range(w):
+                m = float(masks[b, y, x])
+                for k in range(c):
+                    s = float(second[t, y, x, k])
+                    out[b, y, x, k] = s + m * (float(first[b, y, x, k]) - s) + rounding
+
+
+def _blend(first, second, index: np.ndarray, masks, xp: Backend, dtype=None):
+    """Mixed images ``M[b] first[b] + (1 - M[b]) second[index[b]]`` in ``dtype`` (default: first's), rounded
+    for uint8. numpy runs one fused kernel; torch runs three tensor ops on the batch's device."""
+    dtype = first.dtype if dtype is None else dtype
+    if isinstance(xp, NumpyBackend):
+        out = np.empty(first.shape, dtype)
+        _blend_kernel(np.ascontiguousarray(first), np.ascontiguousarray(second), np.asarray(index, np.int64),
+                      np.ascontiguousarray(masks, np.float32), 0.5 if out.dtype == np.uint8 else 0.0, out)
+        return out
+    torch = xp.torch
+    work = dtype if dtype.is_floating_point else torch.float32
+    base = second[xp.ints(index)].to(work)
+    diff = first.to(work) - base
+    diff *= masks[:, None].to(work)
+    diff += base
+    return diff.round_().to(dtype) if dtype == torch.uint8 else diff.to(dtype)
+
+
+def _mirror(i: np.ndarray, n: int) -> np.ndarray:
+    """Integer indices folded into [0, n), mirrored at the edges with edge pixels repeated (..1 0 | 0 1..)."""
+    j = i % (2 * n)
+    return np.where(j >= n, 2 * n - 1 - j, j)
+
+
+def flip_shift(images, rng: np.random.Generator, max_shift: int | None = None):
+    """Random horizontal flip (p = 1/2) and shift by up to ``max_shift`` pixels per axis (default 1/8 of the
+    shorter side), edges mirrored: the default view for self-mixing. numpy (B, H, W, C) or torch (B, C, H, W)."""
+    xp = backend_for(images)
+    b, (h, w) = images.shape[0], xp.image_hw(images)
+    m = max(1, round(min(h, w) / 8)) if max_shift is None else int(max_shift)
+    flip = rng.random(b) < 0.5
+    dy, dx = rng.integers(-m, m + 1, b), rng.integers(-m, m + 1, b)
+    rows = _mirror(np.arange(h)[None, :] - dy[:, None], h)
+    cols = _mirror(np.where(flip[:, None], np.arange(w)[::-1], np.arange(w)) - dx[:, None], w)
+    return xp.gather_pixels(images, xp.ints((rows[:, :, None] * w + cols[:, None, :]).reshape(b, h * w)))
+
+
+class MaskStack:
+    """Steps 2-5 of Algorithm 1 for n pairs: layers, Dirichlet ratios, methods, masks, augmentation, merge.
+
+    ``share`` scales the partner's Dirichlet shares (1 in MiAMix; FractalMaskMix uses it to cap the fractal's
+    share)."""
+
+    def __init__(self, methods=None, alpha: float = 1.0, k_max: int = 2, augment: MaskAugment | None = None,
+                 merge: str = "product", share: float = 1.0):
+        self.methods = _check_methods(methods)
+        self.alpha = _check_positive("alpha", alpha)
+        self.k_max = _check_positive("k_max", k_max, integer=True)
+        self.augment = augment or MaskAugment()
+        self.merge = _choice("merge", merge, MERGES)
+        self.share = check_probability("share", share)
+        self._names = list(self.methods)
+        weights = np.array(list(self.methods.values()))
+        self._p = weights / weights.sum()
+
+    def sample_params(self, n: int, shape: tuple[int, int], rng: np.random.Generator) -> dict:
+        k = rng.integers(1, self.k_max + 1, n)
+        active = np.arange(self.k_max)[None, :] < k[:, None]
+        gamma = rng.gamma(self.alpha, size=(n, self.k_max)) * active
+        total = gamma.sum(1) + rng.gamma(k * self.alpha)
+        parts = gamma / np.where(total > 0, total, 1.0)[:, None]  # Dirichlet by normalised gammas
+        choice = np.where(active, rng.choice(len(self._names), size=(n, self.k_max), p=self._p), -1)
+        sample, layer = np.nonzero(active)
+        meth = choice[sample, layer]
+        order = np.argsort(meth, kind="stable")  # jobs grouped by method: one batched render per method
+        sample, layer, meth = sample[order], layer[order], meth[order]
+        lam = (1.0 - self.share * parts if self.merge == "product" else parts)[sample, layer]
+        starts = np.flatnonzero(np.r_[True, meth[1:] != meth[:-1]])
+        groups = []
+        for start, stop in zip(starts, np.r_[starts[1:], meth.size]):
+            name = self._names[meth[start]]
+            spec = METHODS[name]
+            groups.append({"method": name, "sample": sample[start:stop], "layer": layer[start:stop],
+                           "params": spec.sample(lam[start:stop], shape, rng),
+                           "augment": self.augment.sample_params(stop - start, shape, rng) if spec.augmentable
+                           else None})
+        return {"k": k, "parts": parts, "method": choice, "groups": groups}
+
+    def drawn_lam(self, params: dict) -> np.ndarray:
+        """The x_i share the Dirichlet draw asked for (the paper's "orig" lambda)."""
+        total = params["parts"].sum(1)
+        return 1.0 - self.share * total if self.merge == "product" else total
+
+    def render(self, params: dict, shape: tuple[int, int], xp: Backend):
+        """Merged masks (n, H, W) on backend ``xp``."""
+        merged = xp.empty((params["k"].size, *shape))
+        rendered = []
+        for g in params["groups"]:
+            out = METHODS[g["method"]].render(g["params"], shape, xp)
+            if g["augment"] is not None:
+                self.augment.augment_rows(out, g["augment"])
+            rendered.append(out)
+            first = np.flatnonzero(g["layer"] == 0)
+            merged[xp.ints(g["sample"][first])] = out if first.size == len(out) else out[xp.ints(first)]
+        for level in range(1, self.k_max):  # every first mask is in place: merge the others, a layer at a time
+            for g, out in zip(params["groups"], rendered):
+                sel = np.flatnonzero(g["layer"] == level)
+                if sel.size:
+                    rows, other = xp.ints(g["sample"][sel]), out[xp.ints(sel)]
+                    both = merged[rows]
+                    merged[rows] = both * other if self.merge == "product" else xp.clip(both + other, 0.0, 1.0)
+        return merged
+
+
+class MiAMix:
+    """Multi-stage augmented mixup (label-mixing) on a batch: ``images, soft = MiAMix(num_classes)(images, labels)``.
+
+    Images: numpy (B, H, W, C) or torch (B, C, H, W) on any device, uint8 or float (returned in the same type,
+    dtype and device). Labels: int class indices (B,) or one-hot / soft labels (B, num_classes). Soft labels come
+    back as (B, num_classes) float32 (numpy) or a float32 tensor on the images' device. Defaults: the paper's
+    Table 1. ``merge="sum"`` and ``lam_from="drawn"`` give the paper's ablations. ``self_augment(subset, rng)``
+    makes one view of a batch subset (the input's type, dtype, layout and device) for self-mixing.
+    """
+
+    def __init__(self, num_classes: int, alpha: float = 1.0, k_max: int = 2,
+                 methods: Mapping[str, float] | Sequence[str] | None = None, p_self: float = 0.1,
+                 p_aug: float = 0.25, p_smooth: float = 0.5, merge: str = "product", lam_from: str = "mask",
+                 self_augment: Callable[[Any, np.random.Generator], Any] | None = None, rotate: float = 15.0,
+                 shear: float = 10.0, seed=None):
+        self.num_classes = _check_positive("num_classes", num_classes, integer=True)
+        self.p_self = check_probability("p_self", p_self)
+        self.lam_from = _choice("lam_from", lam_from, LAM_FROM)
+        if self_augment is not None and not callable(self_augment):
+            raise ImageInputError(f"self_augment = {self_augment!r} is not callable; pass f(images, rng) -> images")
+        self.self_augment = self_augment or flip_shift
+        self.stack = MaskStack(methods, alpha, k_max, MaskAugment(p_smooth, p_aug, rotate, shear), merge)
+        self._seed = np.random.SeedSequence(seed)
+        self._rng = np.random.default_rng(self._seed)
+        self._worker = None
+
+    def __repr__(self) -> str:
+        s, a = self.stack, self.stack.augment
+        return (f"MiAMix(num_classes={self.num_classes}, alpha={s.alpha}, k_max={s.k_max}, methods={s.methods}, "
+                f"p_self={self.p_self}, p_aug={a.p_aug}, p_smooth={a.p_smooth}, merge={s.merge!r}, "
+                f"lam_from={self.lam_from!r}, self_augment={getattr(self.self_augment, '__name__', '...')}, "
+                f"rotate={a.rotate}, shear={a.shear})")
+
+    def sample_params(self, batch_size: int, shape: tuple[int, int], rng: np.random.Generator | None = None) -> dict:
+        """Every random choice for a batch: partners, self-mixing, layers, ratios, methods, masks, augmentation."""
+        rng = rng or self._rng
+        idx = np.arange(batch_size)
+        is_self = rng.random(batch_size) < self.p_self
+        if batch_size == 1:
+            is_self[:] = True  # no other sample to mix with
+        else:  # a uniform offset in 1..B-1 makes a uniform partner among the others
+            other = (idx + rng.integers(1, batch_size, batch_size)) % batch_size
+            idx = np.where(is_self, idx, other)
+        return {"partner": idx, "is_self": is_self, "masks": self.stack.sample_params(batch_size, shape, rng),
+                "view_seed": int(rng.integers(2 ** 63))}
+
+    def render_masks(self, params: dict, shape: tuple[int, int], like: Any = None):
+        """The merged masks (B, H, W) of ``params``: numpy, or on ``like``'s device."""
+        return self.stack.render(params["masks"], shape, backend_for(like))
+
+    def apply(self, images, labels, params: dict):
+        """Mix a batch with the choices in ``params`` (deterministic); returns (images, soft labels)."""
+        xp = backend_for(images)
+        b, h, w = _image_batch(images, xp)
+        if params["partner"].shape != (b,):
+            raise ImageInputError(f"params were drawn for {params['partner'].size} images, the batch has {b}; "
+                                  "call sample_params with this batch size")
+        onehot = _soft_labels(labels, b, self.num_classes, xp)
+        masks = self.stack.render(params["masks"], (h, w), xp)
+        if self.lam_from == "mask":
+            lam = xp.mean(masks, (1, 2))
+        else:
+            lam = xp.asarray(self.stack.drawn_lam(params["masks"]))
+        out = _blend(images, images, params["partner"], masks, xp)
+        views = np.flatnonzero(params["is_self"])
+        if views.size:  # self-mixing: two independently augmented views of the same image
+            rows, rng = xp.ints(views), np.random.default_rng(params["view_seed"])
+            subset = images[rows]
+            first, second = self.self_augment(subset, rng), self.self_augment(subset, rng)
+            out[rows] = _blend(first, second, np.arange(views.size), masks[rows], xp, dtype=images.dtype)
+        partner = xp.ints(params["partner"])
+        return out, lam[:, None] * onehot + (1.0 - lam)[:, None] * onehot[partner]
+
+    def __call__(self, images, labels, rng: np.random.Generator | None = None):
+        xp = backend_for(images)
+        b, h, w = _image_batch(images, xp)
+        return self.apply(images, labels, self.sample_params(b, (h, w), rng or self._rng))
+
+    def collate(self, batch: Sequence[tuple[Any, Any]]):
+        """A DataLoader ``collate_fn``: stack (image, label) pairs, then mix. In a worker process the generator
+        is re-derived from (seed, the worker's torch seed), so workers and epochs draw different mixes."""
+        images, labels = zip(*batch)
+        if is_tensor(images[0]):
+            torch = torch_module()
+            images = torch.stack(images)
+            labels = torch.stack(labels) if is_tensor(labels[0]) else torch.as_tensor(labels)
+        else:
+            images, labels = np.stack(images), np.stack([np.asarray(y) for y in labels])
+        return self(images, labels, rng=self._worker_rng())
+
+    def _worker_rng(self) -> np.random.Generator:
+        torch = torch_module()
+        info = importlib.import_module("torch.utils.data").get_worker_info() if torch is not None else None
+        if info is None:
+            return self._rng
+        if self._worker != (info.id, info.seed):  # a forked copy of our generator would repeat across workers
+            self._worker = (info.id, info.seed)
+            self._rng = np.random.default_rng(np.random.SeedSequence(self._seed.entropy, spawn_key=(info.seed,)))
+        return self._rng
+
+
+class FractalMaskMix:
+    """Label-preserving mix of each image with a fractal through MiAMix's mask family:
+    ``out = M x + (1 - M) f`` with M a merged MiAMix mask stack (steps 2-5) and f a fresh draw from ``source``.
+
+    The fractal's Dirichlet shares are scaled by ``max_share``, so the fractal covers at most about
+    ``max_share`` of the image (product merge: overlapping masks and border clipping only lower it), and on
+    average ``max_share / 2`` with alpha = 1. ``source`` is any object with ``.size`` and
+    ``.sample(rng) -> uint8 (size, size, 3)``, e.g. a FractalSource of the image size.
+
+    Images: numpy (H, W, C) or (B, H, W, C) with C = 1 or 3, uint8 or float in [0, 1], or a PIL image; the
+    output has the input's type, shape and dtype. One fractal is drawn per image.
+    """
+
+    def __init__(self, source, methods: Mapping[str, float] | Sequence[str] | None = None, alpha: float = 1.0,
+                 k_max: int = 2, max_share: float = 0.5, p_aug: float = 0.25, p_smooth: float = 0.5,
+                 rotate: float = 15.0, shear: float = 10.0, seed=None):
+        if not (callable(getattr(source, "sample", None)) and hasattr(source, "size")):
+            raise ImageInputError(f"source {source!r} has no .sample(rng) and .size; pass a FractalSource")
+        self.source = source
+        self.stack = MaskStack(methods, alpha, k_max, MaskAugment(p_smooth, p_aug, rotate, shear), "product",
+                               share=check_probability("max_share", max_share))
+        self._rng = np.random.default_rng(seed)
+
+    def __repr__(self) -> str:
+        s, a = self.stack, self.stack.augment
+        return (f"FractalMaskMix(source={self.source!r}, methods={s.methods}, alpha={s.alpha}, k_max={s.k_max}, "
+                f"max_share={s.share}, p_aug={a.p_aug}, p_smooth={a.p_smooth}, rotate={a.rotate}, shear={a.shear})")
+
+    def sample_params(self, n: int, shape: tuple[int, int], rng: np.random.Generator | None = None) -> dict:
+        """Masks for n images and one fractal (uint8 (size, size, 3)) per image."""
+        rng = rng or self._rng
+        if tuple(shape) != (self.source.size, self.source.size):
+            raise ImageInputError(f"images are {shape[0]}x{shape[1]} but the source gives {self.source.size}px "
+                                  f"fractals; build the source with size={shape[0]} (square images only)")
+        masks = self.stack.sample_params(n, shape, rng)
+        return {"masks": masks, "fractals": np.stack([self.source.sample(rng) for _ in range(n)])}
+
+    def apply(self, images: np.ndarray, params: dict) -> np.ndarray:
+        """Mix a numpy batch (B, H, W, C) with the fractals and masks of ``params``."""
+        xp = NumpyBackend()
+        b, h, w = _image_batch(images, xp)
+        if images.shape[-1] not in (1, 3):
+            raise ImageInputError(f"images have {images.shape[-1]} channels; FractalMaskMix mixes 1 or 3")
+        fractals = params["fractals"].astype(np.float32)
+        if images.shape[-1] == 1:
+            fractals = fractals.mean(-1, keepdims=True)
+        fractals = fractals / 255.0 if xp.kind(images) == "float" else np.rint(fractals)
+        masks = self.stack.render(params["masks"], (h, w), xp)
+        return _blend(images, fractals.astype(images.dtype), np.arange(b), masks, xp)
+
+    def __call__(self, images, rng: np.random.Generator | None = None):
+        pil = _pil_image(images)
+        arr = np.asarray(images)
+        if arr.ndim not in (2, 3, 4):
+            raise ImageInputError(f"image has shape {arr.shape}; pass (H, W, C), (B, H, W, C) or a PIL image")
+        batch = arr.reshape(-1, *arr.shape[-3:]) if arr.ndim >= 3 else arr[None, :, :, None]
+        out = self.apply(batch, self.sample_params(batch.shape[0], batch.shape[1:3], rng or self._rng))
+        out = out.reshape(arr.shape)
+        return pil.fromarray(out) if pil else out
+
+
+def _pil_image(x):
+    """PIL's Image module if x is a PIL image, else None."""
+    from PIL import Image
+
+    return Image if isinstance(x, Image.Image) else None
