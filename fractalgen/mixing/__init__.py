@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import ops
+from . import blend, ops
 
-__all__ = ["ops"]
+__all__ = ["blend", "ops"]
