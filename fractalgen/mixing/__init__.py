@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from . import blend, ops
+from .source import FractalSource
 
-__all__ = ["blend", "ops"]
+__all__ = ["FractalSource", "blend", "ops"]

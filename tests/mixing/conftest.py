@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import fractalgen as fg
+from fractalgen.mixing import FractalSource
 
 
 def _scene(h: int = 32, w: int = 32, seed: int = 0) -> np.ndarray:
@@ -28,3 +30,15 @@ def scene():
 def noise():
     """Factory of uniform-noise images: ``noise(h, w, c, seed)``."""
     return lambda h=32, w=32, c=3, seed=1: np.random.default_rng(seed).integers(0, 256, (h, w, c), dtype=np.uint8)
+
+
+@pytest.fixture(scope="session")
+def fractals():
+    """12 rendered colour fractals at 36 px (the resize size of a 32 px source)."""
+    recipe = fg.load_recipe("ifs-colour", size=36, seed=5)
+    return np.stack([recipe.image(i) for i in range(12)])
+
+
+@pytest.fixture
+def source(fractals):
+    return FractalSource(fractals, size=32, seed=0)
