@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -42,3 +44,20 @@ def fractals():
 @pytest.fixture
 def source(fractals):
     return FractalSource(fractals, size=32, seed=0)
+
+
+@pytest.fixture
+def within():
+    """``within(count, n, p)``: ``count`` successes in ``n`` trials is within 4 binomial standard errors of ``p``."""
+    return lambda count, n, p: abs(count / n - p) < 4 * math.sqrt(p * (1 - p) / n)
+
+
+@pytest.fixture
+def draw_plans(source):
+    """``draw_plans(Method, n, **settings)``: n recorded plans of a method for 32 x 32 images."""
+    def draw(method, n, seed=0, **settings):
+        aug = method(source, **settings)
+        rng = np.random.default_rng(seed)
+        return [aug.sample_params(rng, (32, 32)) for _ in range(n)]
+
+    return draw
