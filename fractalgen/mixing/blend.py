@@ -23,6 +23,8 @@ What we changed relative to the released reference code and why:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._jit import njit
@@ -57,21 +59,38 @@ def sample_params(name: str, rng: np.random.Generator, beta: float) -> dict:
 
 
 @njit
-def _table_blend(x1, x2, t1, t2, multiply, out, top, left, bh, bw):
+def _blend_tables(a, b, multiply, logs):
+    """The per-input tables of add (``a x + (1 - a - b) / 2`` and ``b x``) or multiply (``(2 x)^a / 2`` and
+    ``max(2 x, tiny)^b``, the powers as ``exp(p log(2 x))`` from the log tables ``logs``)."""
+    t1 = np.empty(256)
+    t2 = np.empty(256)
+    for v in range(256):
+        if multiply:
+            t1[v] = (np.exp(a * logs[0, v]) if v > 0 else 0.0 ** a) / 2
+            t2[v] = np.exp(b * logs[1, v])
+        else:
+            t1[v] = a * (v / 255.0) + (1 - a - b) / 2
+            t2[v] = b * (v / 255.0)
+    return t1, t2
+
+
+@njit
+def _table_blend(x1, x2, a, b, multiply, logs, out, top, left, bh, bw):
     """``out = round(255 * clip(t1[x1] (+ or *) t2[x2], 0, 1))`` over the box (top, left, bh, bw) of C-contiguous
     (H, W, C) images; ``out`` may be ``x1`` (IPMix writes patches in place)."""
+    t1, t2 = _blend_tables(a, b, multiply, logs)
     ch = x1.shape[2]
     start, n = left * ch, bw * ch
     for y in range(top, top + bh):
-        a = x1[y].reshape(-1)[start:start + n]
-        b = x2[y].reshape(-1)[start:start + n]
+        p = x1[y].reshape(-1)[start:start + n]
+        q = x2[y].reshape(-1)[start:start + n]
         o = out[y].reshape(-1)[start:start + n]
         if multiply:
             for i in range(n):
-                o[i] = np.uint8(int(min(max(t1[a[i]] * t2[b[i]], 0.0), 1.0) * 255.0 + 0.5))
+                o[i] = np.uint8(int(min(max(t1[p[i]] * t2[q[i]], 0.0), 1.0) * 255.0 + 0.5))
         else:
             for i in range(n):
-                o[i] = np.uint8(int(min(max(t1[a[i]] + t2[b[i]], 0.0), 1.0) * 255.0 + 0.5))
+                o[i] = np.uint8(int(min(max(t1[p[i]] + t2[q[i]], 0.0), 1.0) * 255.0 + 0.5))
 
 
 @njit
@@ -110,6 +129,14 @@ def _select_kernel(x1, x2, mask, out, top, left):
 
 
 @njit
+def _random_blend(x1, x2, key, threshold, channels, out, top, left, bh, bw):
+    """The random blends over a box: the mask (``channels`` = 1 for pixels, C for elements), then the selection."""
+    mask = np.empty((bh, bw, channels), dtype=np.bool_)
+    _mask_kernel(key, threshold, mask.reshape(-1))
+    _select_kernel(x1, x2, mask, out, top, left)
+
+
+@njit
 def _weighted_sum_kernel(images, coeffs, out):
     """``out = sum(coeffs[j] * images[j])`` for a tuple of flat uint8 images and a flat float32 ``out``."""
     for i in range(out.shape[0]):
@@ -125,32 +152,21 @@ def _weighted_sum_kernel(images, coeffs, out):
 # tables, masks and the float formulas
 
 
-_RAMP = np.arange(256, dtype=np.float64) / 255
 with np.errstate(divide="ignore"):
-    _LOG_2X = np.log(2 * _RAMP)  # log(0) = -inf, and exp(a * -inf) = 0 for the a > 0 of get_ab
-_LOG_2X_FLOORED = np.log(np.maximum(2 * _RAMP, TINY))
-
-
-def _add_tables(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
-    # (a (2 x1 - 1) + b (2 x2 - 1) + 1) / 2 = [a x1 + (1 - a - b) / 2] + [b x2]: one table per input
-    return a * _RAMP + (1 - a - b) / 2, b * _RAMP
-
-
-def _multiply_tables(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
-    # (2 x1)^a / 2 and max(2 x2, tiny)^b through exp(p log y): a third of the cost of 256-entry powers
-    return np.exp(a * _LOG_2X) / 2, np.exp(b * _LOG_2X_FLOORED)
+    #: log(2 x) for x = v / 255 (-inf at 0), and log(max(2 x, tiny)): multiply's powers as exp(p log)
+    _LOGS = np.log(np.stack([2 * np.arange(256) / 255, np.maximum(2 * np.arange(256) / 255, TINY)]))
 
 
 def random_mask(shape: tuple[int, ...], p: float, key: int) -> np.ndarray:
     """The boolean mask of the random blends: each element is True with probability ``p`` (to 1/65536), drawn
     from the splitmix64 stream keyed by ``key`` in C order."""
-    out = np.empty(int(np.prod(shape)), dtype=np.bool_)
-    _mask_kernel(np.uint64(key), np.uint64(round(p * 65536)), out)
+    out = np.empty(math.prod(shape), dtype=np.bool_)
+    _mask_kernel(np.uint64(key), _threshold(p), out)
     return out.reshape(shape)
 
 
-def _mask_shape(name: str, shape: tuple[int, int, int]) -> tuple[int, int, int]:
-    return (shape[0], shape[1], shape[2] if name == "random_elements" else 1)
+def _threshold(p: float) -> np.uint64:
+    return np.uint64(round(p * 65536))
 
 
 def _add_float(f1, f2, a, b):
@@ -162,7 +178,11 @@ def _multiply_float(f1, f2, a, b):
 
 
 def _random_float(name):
-    return lambda f1, f2, p, key: np.where(random_mask(_mask_shape(name, f1.shape), p, key), f1, f2)
+    def select(f1, f2, p, key):
+        h, w, c = f1.shape
+        return np.where(random_mask((h, w, c if name == "random_elements" else 1), p, key), f1, f2)
+
+    return select
 
 
 _FLOAT = {"add": _add_float, "multiply": _multiply_float, "random_pixels": _random_float("random_pixels"),
@@ -178,11 +198,12 @@ def blend_box(name: str, image: np.ndarray, partner: np.ndarray, box: tuple[int,
     ``partner``, in place (IPMix's patch mixing): ``image[box] = blend(name, image[box], partner[box])``."""
     top, left, bh, bw = box
     if name == "add" or name == "multiply":
-        t1, t2 = (_add_tables if name == "add" else _multiply_tables)(params["a"], params["b"])
-        _table_blend(image, partner, t1, t2, name == "multiply", image, top, left, bh, bw)
+        _table_blend(image, partner, float(params["a"]), float(params["b"]), name == "multiply", _LOGS, image,
+                     top, left, bh, bw)
     elif name == "random_pixels" or name == "random_elements":
-        mask = random_mask(_mask_shape(name, (bh, bw, image.shape[2])), params["p"], params["key"])
-        _select_kernel(image, partner, mask, image, top, left)
+        channels = image.shape[2] if name == "random_elements" else 1
+        _random_blend(image, partner, np.uint64(params["key"]), _threshold(params["p"]), channels, image,
+                      top, left, bh, bw)
     else:
         raise RecipeError(f"unknown blend {name!r}; choose from {', '.join(BLENDS)}")
 

@@ -263,6 +263,35 @@ def _mirror_kernel(src, out):
 
 
 @njit
+def _lerp_kernel(lo, hi, factor, out):
+    """PIL's Image.blend arithmetic on flat uint8 arrays: ``lo + factor * (hi - lo)`` in float32, truncated, clipped."""
+    for i in range(out.shape[0]):
+        a = np.float32(lo[i])
+        out[i] = min(max(int(a + factor * (np.float32(hi[i]) - a)), 0), 255)
+
+
+@njit
+def _smooth_impl(src, out, ch):
+    for y in range(1, src.shape[0] - 1):
+        for x in range(1, src.shape[1] - 1):
+            for k in range(ch):
+                acc = 4 * np.int32(src[y, x, k])
+                for dy in range(-1, 2):
+                    for dx in range(-1, 2):
+                        acc += np.int32(src[y + dy, x + dx, k])
+                out[y, x, k] = min(int(np.float32(acc) / np.float32(13) + np.float32(0.5)), 255)
+
+
+@njit
+def _smooth_kernel(src, out):
+    """PIL's ImageFilter.SMOOTH inside the one-pixel border (``out`` holds a copy of ``src``)."""
+    if src.shape[2] == 3:
+        _smooth_impl(src, out, 3)
+    else:
+        _smooth_impl(src, out, src.shape[2])
+
+
+@njit
 def _luma_kernel(src, out):
     """PIL's RGB -> L conversion (ITU-R 601-2 luma in 16-bit fixed point, rounded), written to all 3 channels
     of (pixels, 3) arrays."""
@@ -413,9 +442,9 @@ def mirror(image: np.ndarray) -> np.ndarray:
 
 def _enhance(degenerate: np.ndarray, image: np.ndarray, factor: float) -> np.ndarray:
     """PIL's Image.blend(degenerate, image, factor): float32 interpolation, truncated, clipped to 0..255."""
-    lo = degenerate.astype(np.float32)
-    v = lo + np.float32(factor) * (image.astype(np.float32) - lo)
-    return np.clip(np.trunc(v), 0, 255).astype(np.uint8)
+    out = np.empty_like(image)
+    _lerp_kernel(degenerate.reshape(-1), np.ascontiguousarray(image).reshape(-1), np.float32(factor), out.reshape(-1))
+    return out
 
 
 def color(image: np.ndarray, factor: float) -> np.ndarray:
@@ -442,13 +471,7 @@ def sharpness(image: np.ndarray, factor: float) -> np.ndarray:
     1 1 1 over 13, rounded; the one-pixel border is left as it is, as PIL's 3x3 filter does)."""
     img = check_image(image)
     smooth = img.copy()
-    if img.shape[0] > 2 and img.shape[1] > 2:
-        v = img.astype(np.float32)
-        acc = 4 * v[1:-1, 1:-1]
-        for dy in (0, 1, 2):
-            for dx in (0, 1, 2):
-                acc += v[dy:dy + v.shape[0] - 2, dx:dx + v.shape[1] - 2]
-        smooth[1:-1, 1:-1] = np.clip(acc / np.float32(13) + np.float32(0.5), 0, 255).astype(np.uint8)
+    _smooth_kernel(img, smooth)
     return _enhance(smooth, img, factor)
 
 
