@@ -88,11 +88,6 @@ def sample_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
     return image_rng(seed, index, epoch, STREAM_MIXING)
 
 
-def pick(rng: np.random.Generator, items: tuple) -> Any:
-    """An item drawn uniformly (a scalar draw: ``Generator.integers`` costs three times as much)."""
-    return items[int(rng.random() * len(items))]
-
-
 class MixingMethod:
     """Base class: holds the fractal source, the views, the generator, and the hyper-parameters of a preset.
 

@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import RecipeError
 from . import blend
 from . import ops as image_ops
-from .base import MixingMethod, pick
+from .base import MixingMethod
 
 CHAIN_LENGTHS = ("paper", "released")
 
@@ -93,8 +93,8 @@ class IPMix(MixingMethod):
         return low + int(rng.random() * (self.t + 1 - low))
 
     def _patch_step(self, rng: np.random.Generator, shape: tuple[int, int]) -> dict:
-        size = pick(rng, self.patch_sizes)
-        name = pick(rng, self.blends)
+        size = image_ops.pick(rng, self.patch_sizes)
+        name = image_ops.pick(rng, self.blends)
         params = blend.sample_params(name, rng, self.beta)
         partner = None if rng.random() < 0.5 else image_ops.random_op(rng, self.ops, self.severity, shape)
         return {"box": patch_box(rng, shape, size), "blend": name, "params": params, "partner": partner}
@@ -102,10 +102,13 @@ class IPMix(MixingMethod):
     def sample_params(self, rng: np.random.Generator, shape: tuple[int, int]) -> dict:
         """``{"w": [k weights], "m", "chains": [{"kind": "image", "ops": [...]} or {"kind": "patch", "steps":
         [{"box": (top, left, h, w), "blend", "params", "partner": op or None (the fractal)}]}]}``."""
-        # Dirichlet(alpha) as normalised Gamma(alpha) draws: numpy's dirichlet computes exactly this (same
-        # values from the same generator state) at three times the cost
-        gammas = rng.standard_gamma(self.alpha, self.k).tolist()
-        total = sum(gammas)
+        if self.alpha >= 0.1:
+            # Dirichlet(alpha) as normalised Gamma(alpha) draws: for alpha >= 0.1 numpy's dirichlet computes
+            # exactly this (the same values from the same generator state), at three times the cost
+            gammas = rng.standard_gamma(self.alpha, self.k).tolist()
+            w = [g / sum(gammas) for g in gammas]
+        else:  # tiny alphas: all the gammas can underflow to 0; numpy then switches to stick-breaking
+            w = rng.dirichlet([self.alpha] * self.k).tolist()
         m = float(rng.beta(self.alpha, self.alpha))
         chains = []
         for _ in range(self.k):
@@ -116,7 +119,7 @@ class IPMix(MixingMethod):
                                "ops": [image_ops.random_op(rng, self.ops, self.severity, shape) for _ in range(n)]})
             else:
                 chains.append({"kind": "patch", "steps": [self._patch_step(rng, shape) for _ in range(n)]})
-        return {"w": [g / total for g in gammas], "m": m, "chains": chains}
+        return {"w": w, "m": m, "chains": chains}
 
     def needs_fractal(self, plan: dict) -> bool:
         return any(step["partner"] is None for c in plan["chains"] if c["kind"] == "patch" for step in c["steps"])

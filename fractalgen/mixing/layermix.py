@@ -29,7 +29,7 @@ import numpy as np
 
 from . import blend
 from . import ops as image_ops
-from .base import MixingMethod, pick
+from .base import MixingMethod
 
 
 class LayerMix(MixingMethod):
@@ -53,11 +53,11 @@ class LayerMix(MixingMethod):
         """``{"level": L, "op": name, "augs": [params of each Aug block], "blends": [(name, params) of each
         blend]}`` with only the draws sample L needs: L Aug blocks and L - 1 blends."""
         level = 1 + int(rng.random() * 3)
-        op = pick(rng, self.ops)
+        op = image_ops.pick(rng, self.ops)
         augs = [image_ops.sample_params(op, rng, self.severity, shape) for _ in range(level)]
         blends = []
         for _ in range(level - 1):
-            name = pick(rng, self.blends)
+            name = image_ops.pick(rng, self.blends)
             blends.append((name, blend.sample_params(name, rng, self.beta)))
         return {"level": level, "op": op, "augs": augs, "blends": blends}
 

@@ -13,10 +13,10 @@ What we changed relative to the released reference code (PIL ops called from the
 repositories) and why:
 
 - The pixels are computed here (numba kernels and 256-entry tables), not by PIL: a PIL round trip per op costs
-  more than the op. The table ops (autocontrast, equalize, posterize, solarize, invert, grayscale), mirror,
-  whole-pixel translations and the ImageEnhance ops give PIL's bytes; rotate and shear reproduce
-  ``Image.transform(..., AFFINE, resample=BILINEAR)`` (the resampling every reference uses) within a grey
-  level, in fixed point (tests/mixing/test_ops.py checks all against PIL).
+  more than the op. The table ops (autocontrast, equalize, posterize, solarize, invert, grayscale), mirror and
+  whole-pixel translations give PIL's bytes; the ImageEnhance ops repeat PIL's float32 arithmetic; rotate and
+  shear reproduce ``Image.transform(..., AFFINE, resample=BILINEAR)`` (the resampling every reference uses)
+  in fixed point, within a grey level (tests/mixing/test_ops.py checks every op against PIL).
 - autocontrast has no cutoff: IPMix's code passes a severity-dependent cutoff, PixMix's and the spec do not.
 - LayerMix's extra ops use AugMix-style ranges instead of the released ones, which are defective (posterize
   keeps 0 bits, i.e. returns a black image, 82% of the time; solarize_increasing at severity 3 inverts almost
@@ -49,18 +49,19 @@ OP_SETS: dict[str, tuple[str, ...]] = {
 }
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# helpers
-
-
-def check_image(image: np.ndarray, where: str = "image") -> np.ndarray:
+def check_image(image: np.ndarray) -> np.ndarray:
     """``image`` if it is a uint8 (H, W, 1 | 3) array, else a one-line :class:`ImageInputError`."""
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 \
             or image.shape[2] not in (1, 3) or image.shape[0] == 0 or image.shape[1] == 0:
         got = f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
-        raise ImageInputError(f"{where} must be a uint8 (H, W, 1 or 3) array, got {got}; "
+        raise ImageInputError(f"image must be a uint8 (H, W, 1 or 3) array, got {got}; "
                               "convert with np.asarray(pil_image) or add a channel axis with img[..., None]")
     return image
+
+
+def pick(rng: np.random.Generator, items: Sequence) -> object:
+    """An item drawn uniformly (one scalar draw: ``Generator.integers`` costs three times as much)."""
+    return items[int(rng.random() * len(items))]
 
 
 def _level(rng: np.random.Generator, severity: float) -> float:
@@ -311,22 +312,22 @@ def _pixels(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image).reshape(-1, image.shape[2])
 
 
+def _channel_tables(image: np.ndarray, make_luts: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Each channel through its own table, built from the (pixels, channels) view by ``make_luts``."""
+    pixels = _pixels(check_image(image))
+    out = np.empty_like(image)
+    _channel_lut_kernel(pixels, make_luts(pixels), out.reshape(pixels.shape))
+    return out
+
+
 def autocontrast(image: np.ndarray) -> np.ndarray:
     """PIL's ImageOps.autocontrast (cutoff 0): stretch each channel so its darkest value is 0 and its lightest 255."""
-    img = check_image(image)
-    pixels = _pixels(img)
-    out = np.empty_like(img)
-    _channel_lut_kernel(pixels, _autocontrast_luts(*_channel_range(pixels)), out.reshape(pixels.shape))
-    return out
+    return _channel_tables(image, lambda pixels: _autocontrast_luts(*_channel_range(pixels)))
 
 
 def equalize(image: np.ndarray) -> np.ndarray:
     """PIL's ImageOps.equalize: per-channel histogram equalisation."""
-    img = check_image(image)
-    pixels = _pixels(img)
-    out = np.empty_like(img)
-    _channel_lut_kernel(pixels, _equalize_luts(_histograms(pixels)), out.reshape(pixels.shape))
-    return out
+    return _channel_tables(image, lambda pixels: _equalize_luts(_histograms(pixels)))
 
 
 def posterize(image: np.ndarray, bits: int) -> np.ndarray:
@@ -398,16 +399,18 @@ def shear_y(image: np.ndarray, level: float) -> np.ndarray:
     return affine(image, (1.0, 0.0, 0.0, level, 1.0, 0.0))
 
 
-def _shift(image: np.ndarray, pixels: int, axis: int) -> np.ndarray:
-    """out[i] = in[i + pixels] along ``axis``, black where that falls outside: PIL's bilinear AFFINE for a whole
-    pixel shift, done by slicing."""
+def _translate(image: np.ndarray, pixels: float, axis: int) -> np.ndarray:
+    """out[i] = in[i + pixels] along ``axis``, black outside: a whole-pixel shift is PIL's bilinear AFFINE result
+    exactly and is done by slicing; a fractional one goes through the affine kernel."""
+    if not float(pixels).is_integer():
+        matrix = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+        matrix[2 if axis == 1 else 5] = float(pixels)
+        return affine(image, matrix)
     img = check_image(image)
     out = np.zeros_like(img)
-    n = img.shape[axis]
-    p = int(pixels)
+    n, p = img.shape[axis], int(pixels)
     if abs(p) < n:
-        src = [slice(None)] * 3
-        dst = [slice(None)] * 3
+        src, dst = [slice(None)] * 3, [slice(None)] * 3
         src[axis] = slice(max(p, 0), n + min(p, 0))
         dst[axis] = slice(max(-p, 0), n - max(p, 0))
         out[tuple(dst)] = img[tuple(src)]
@@ -416,16 +419,12 @@ def _shift(image: np.ndarray, pixels: int, axis: int) -> np.ndarray:
 
 def translate_x(image: np.ndarray, pixels: float) -> np.ndarray:
     """Content moves left by ``pixels`` (PIL's AFFINE (1, 0, pixels, 0, 1, 0)); black fill."""
-    if float(pixels).is_integer():
-        return _shift(image, int(pixels), axis=1)
-    return affine(image, (1.0, 0.0, pixels, 0.0, 1.0, 0.0))
+    return _translate(image, pixels, axis=1)
 
 
 def translate_y(image: np.ndarray, pixels: float) -> np.ndarray:
     """Content moves up by ``pixels`` (PIL's AFFINE (1, 0, 0, 0, 1, pixels)); black fill."""
-    if float(pixels).is_integer():
-        return _shift(image, int(pixels), axis=0)
-    return affine(image, (1.0, 0.0, 0.0, 0.0, 1.0, pixels))
+    return _translate(image, pixels, axis=0)
 
 
 def mirror(image: np.ndarray) -> np.ndarray:
@@ -576,26 +575,25 @@ def check_severity(severity: float) -> float:
     return float(severity)
 
 
-def sample_params(name: str, rng: np.random.Generator, severity: float, shape: tuple[int, int]) -> dict:
-    """The parameters of op ``name`` drawn at ``severity`` for an image of ``shape`` (H, W)."""
+def _op(name: str) -> Op:
     try:
-        op = OPS[name]
+        return OPS[name]
     except KeyError:
         raise RecipeError(f"unknown image op {name!r}; choose from {', '.join(OPS)}") from None
-    return op.sample(rng, severity, shape)
+
+
+def sample_params(name: str, rng: np.random.Generator, severity: float, shape: tuple[int, int]) -> dict:
+    """The parameters of op ``name`` drawn at ``severity`` for an image of ``shape`` (H, W)."""
+    return _op(name).sample(rng, severity, shape)
 
 
 def apply(name: str, image: np.ndarray, **params) -> np.ndarray:
     """Apply op ``name`` with its parameters (a dict from :func:`sample_params`)."""
-    try:
-        op = OPS[name]
-    except KeyError:
-        raise RecipeError(f"unknown image op {name!r}; choose from {', '.join(OPS)}") from None
-    return op.apply(image, **params)
+    return _op(name).apply(image, **params)
 
 
 def random_op(rng: np.random.Generator, names: Sequence[str], severity: float,
               shape: tuple[int, int]) -> tuple[str, dict]:
     """One op drawn uniformly from ``names`` with its parameters: ``(name, params)``."""
-    name = names[int(rng.random() * len(names))]
+    name = pick(rng, names)
     return name, OPS[name].sample(rng, severity, shape)

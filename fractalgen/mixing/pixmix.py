@@ -25,7 +25,7 @@ import numpy as np
 
 from . import blend
 from . import ops as image_ops
-from .base import MixingMethod, pick
+from .base import MixingMethod
 
 
 class PixMix(MixingMethod):
@@ -52,7 +52,7 @@ class PixMix(MixingMethod):
         rounds = []
         for _ in range(int(rng.random() * (self.k + 1))):
             partner = image_ops.random_op(rng, self.ops, self.severity, shape) if rng.random() < 0.5 else None
-            name = pick(rng, self.blends)
+            name = image_ops.pick(rng, self.blends)
             rounds.append({"partner": partner, "blend": name, "params": blend.sample_params(name, rng, self.beta)})
         return {"first": first, "rounds": rounds}
 

@@ -125,11 +125,12 @@ class FractalSource:
     @classmethod
     def from_name(cls, name: str | os.PathLike, size: int = 32, *, n: int = 64, seed: int | None = None,
                   scale: float = 1.125) -> "FractalSource":
-        """A store folder if ``name`` exists, else a preset or recipe rendered on the fly (``n`` images)."""
-        if os.path.exists(name):
+        """A store if ``name`` is a folder, else a preset or recipe file rendered on the fly (``n`` images; ``seed``
+        seeds both the recipe and the source's generator)."""
+        if os.path.isdir(name):
             return cls(name, size, seed=seed, scale=scale)
         try:
-            return cls.from_recipe(os.fspath(name), n, size, seed=seed, scale=scale)
+            return cls.from_recipe(os.fspath(name), n, size, seed=seed, scale=scale, render_seed=seed or 0)
         except RecipeError as err:
             raise RecipeError(f"'{name}' is neither a store folder nor a recipe ({err})") from None
 

@@ -42,6 +42,14 @@ def test_mixing_weights_are_dirichlet_and_the_skip_weight_beta(plans):
     assert abs(m.mean() - 0.5) < 4 * math.sqrt(1 / 12 / N)
 
 
+@pytest.mark.parametrize("alpha", [1.0, 0.3, 0.01])
+def test_mixing_weights_equal_numpys_dirichlet_draws(source, alpha):
+    aug = IPMix(source, alpha=alpha)
+    for seed in range(5):
+        w = aug.sample_params(np.random.default_rng(seed), (8, 8))["w"]
+        np.testing.assert_allclose(w, np.random.default_rng(seed).dirichlet([alpha] * 3), rtol=1e-12)
+
+
 def test_chain_types_are_half_and_half_and_lengths_uniform_on_1_to_t(plans, within):
     chains = [c for p in plans for c in p["chains"]]
     assert within(sum(c["kind"] == "image" for c in chains), len(chains), 1 / 2)

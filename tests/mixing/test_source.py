@@ -161,8 +161,11 @@ def test_from_recipe_renders_the_set_at_the_resize_size():
     assert src.sample().shape == (16, 16, 3)
 
 
-def test_from_name_renders_a_preset_and_explains_an_unknown_name(tmp_path):
+def test_from_name_renders_a_preset_or_a_recipe_file_and_explains_an_unknown_name(tmp_path):
     assert len(FractalSource.from_name("ifs-colour", 16, n=3)) == 3
+    (tmp_path / "mine.toml").write_text('family = "ifs"\ncolor = false\n')
+    mine = FractalSource.from_name(str(tmp_path / "mine.toml"), 16, n=2, seed=4)
+    assert len(mine) == 2 and mine.channels == 1
     with pytest.raises(RecipeError, match="nope' is neither a store folder nor a recipe"):
         FractalSource.from_name(str(tmp_path / "nope"), 16)
 
