@@ -1,8 +1,9 @@
 """The AugMix family of image operations on uint8 (H, W, C) arrays, matching PIL's results, with their
 severity-driven parameter draws.
 
-Papers: AugMix (Hendrycks et al., arXiv:1912.02781) defines the ops and the magnitude convention; PixMix
-(arXiv:2112.05135), IPMix (arXiv:2310.04780) and LayerMix (arXiv:2501.04861) choose subsets of them.
+Papers: "AugMix: A Simple Data Processing Method to Improve Robustness and Uncertainty" (Hendrycks et al., ICLR
+2020, arXiv:1912.02781) defines the ops and the magnitude convention; PixMix (arXiv:2112.05135), IPMix
+(arXiv:2310.04780) and LayerMix (arXiv:2501.04861) choose subsets of them.
 
 Each op is a deterministic function ``op(image, **params) -> image`` (a new array; the input is never modified)
 and a sampler ``(rng, severity, (H, W)) -> params``; :func:`sample_params` and :func:`apply` reach both by name.
