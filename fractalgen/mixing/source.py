@@ -63,7 +63,7 @@ class FractalSource:
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self._items, self._is_store = self._open(src)
-        n, h, w, c = self.shape_all = (len(self._items), *self._item_shape())
+        n, h, w, c = self.set_shape = (len(self._items), *self._item_shape())  # (N, H, W, C) of the set
         if n == 0:
             raise ImageInputError("the fractal source holds no images; generate a set first or pass a non-empty array")
         if c not in (1, 3):
@@ -105,10 +105,10 @@ class FractalSource:
         rh, rw = self.resized
         if self._is_store and rh == rw:
             data = np.asarray(self._items.load(size=rh))
-        elif not self._is_store and (rh, rw) == tuple(self.shape_all[1:3]):
+        elif not self._is_store and (rh, rw) == tuple(self.set_shape[1:3]):
             data = self._items
         else:
-            data = np.stack([_resize(np.asarray(self._items[i]), rh, rw) for i in range(self.shape_all[0])])
+            data = np.stack([_resize(np.asarray(self._items[i]), rh, rw) for i in range(self.set_shape[0])])
         self._data = data
 
     @classmethod
@@ -136,7 +136,7 @@ class FractalSource:
 
     # -- drawing
     def __len__(self) -> int:
-        return self.shape_all[0]
+        return self.set_shape[0]
 
     def sample(self, rng: np.random.Generator | None = None) -> np.ndarray:
         """A random fractal, randomly cropped: uint8 (size, size, 3), a fresh array."""
@@ -144,7 +144,7 @@ class FractalSource:
         rh, rw = self.resized
         s = self.size
         u = rng.random(3)
-        i = int(u[0] * self.shape_all[0])
+        i = int(u[0] * self.set_shape[0])
         y = int(u[1] * (rh - s + 1))
         x = int(u[2] * (rw - s + 1))
         if self.in_memory:
@@ -169,7 +169,7 @@ class FractalSource:
         return state
 
     def __repr__(self) -> str:
-        n, h, w, c = self.shape_all
+        n, h, w, c = self.set_shape
         mode = "memory" if self.in_memory else "lazy"
         return (f"FractalSource({n} x {h}x{w}x{c}, size={self.size}, resized={self.resized[0]}x{self.resized[1]}, "
                 f"{mode})")
