@@ -38,6 +38,8 @@ PRESET_DIR = Path(__file__).parent / "presets"
 _U32 = 0xFFFFFFFF
 #: Independent random streams of one image draw.
 STREAM_PARAMS, STREAM_FAMILY = 1, 2
+#: The stream of the augmentation of training sample ``index`` in epoch ``draw`` (fractalgen.mixing).
+STREAM_MIXING = 3
 
 
 def image_rng(seed: int, index: int, draw: int = 0, stream: int = STREAM_PARAMS) -> np.random.Generator:

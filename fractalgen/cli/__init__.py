@@ -39,9 +39,10 @@ def main() -> None:
 
 
 def _register() -> None:
+    from . import mix as mix_cmds
     from . import render as render_cmds
 
-    for cmd in render_cmds.COMMANDS:
+    for cmd in render_cmds.COMMANDS + mix_cmds.COMMANDS:
         main.add_command(cmd)
 
 

@@ -1,0 +1,62 @@
+"""``fractalgen mix``: a contact sheet of what training will see, the input image then n augmented versions."""
+
+from __future__ import annotations
+
+import click
+
+
+def _load_image(path: str, size: int):
+    """The image at ``path`` as uint8 RGB, resized (shorter side) and centre-cropped to ``size`` x ``size``."""
+    import numpy as np
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    from ..errors import ImageInputError
+
+    try:
+        with Image.open(path) as im:
+            fitted = ImageOps.fit(im.convert("RGB"), (size, size), method=Image.BILINEAR)
+    except (UnidentifiedImageError, OSError) as err:
+        raise ImageInputError(f"cannot read image '{path}' ({err}); pass a PNG or JPEG file") from None
+    with fitted:
+        return np.asarray(fitted)
+
+
+@click.command()
+@click.argument("source")
+@click.argument("image", type=click.Path(exists=True, dir_okay=False))
+@click.option("--method", type=click.Choice(["pixmix", "ipmix", "layermix"]), default="ipmix", show_default=True,
+              help="Mixing method.")
+@click.option("--preset", type=click.Choice(["cifar", "imagenet"]), default=None,
+              help="Hyper-parameters of the method; default: cifar up to --size 64, else imagenet.")
+@click.option("--n", "count", type=click.IntRange(1, 1024), default=16, show_default=True,
+              help="Augmented versions to show.")
+@click.option("--size", type=click.IntRange(8, 2048), default=224, show_default=True,
+              help="Training size: the image is resized and centre-cropped to it.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+              help="Seed of the augmentations (and of the fractals rendered for a preset SOURCE).")
+@click.option("--fractals", type=click.IntRange(1, 100_000), default=64, show_default=True,
+              help="When SOURCE is a preset or recipe: how many fractals to render for the sheet.")
+@click.option("--cols", type=click.IntRange(1), default=None, help="Columns (default: a square grid).")
+@click.option("--labels/--no-labels", default=True, show_default=True, help="Number the tiles.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="PNG file to write.")
+def mix(source, image, method, preset, count, size, seed, fractals, cols, labels, out):
+    """Show a mixing method on one image: the input, then N augmented versions, as a PNG sheet.
+
+    SOURCE is a fractal store folder, or a preset / recipe (ifs-colour, my.toml) from which --fractals images are
+    rendered now at the mixing size. IMAGE is a PNG or JPEG file.
+    """
+    from ..mixing import METHODS, FractalSource
+    from ..sheet import contact_sheet, save_png
+
+    img = _load_image(image, size)
+    preset = preset or ("cifar" if size <= 64 else "imagenet")
+    fractal_source = FractalSource.from_name(source, size, n=fractals, seed=seed)
+    aug = METHODS[method](fractal_source, preset, seed=seed)
+    views = [aug(img) for _ in range(count)]
+    names = ["input", *(str(i) for i in range(1, count + 1))] if labels else None
+    save_png(contact_sheet([img, *views], cols=cols, labels=names), out)
+    click.echo(f"wrote {out}: the input and {count} {type(aug).__name__} views (preset {preset}, {size}px, "
+               f"{len(fractal_source)} fractals from {source})")
+
+
+COMMANDS = [mix]

@@ -1,0 +1,58 @@
+"""``fractalgen mix``: the sheet it writes, its messages and exit codes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from fractalgen.cli import main
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    y, x = np.mgrid[0:40, 0:60]
+    photo = np.stack([x * 4, y * 6, (x + y) * 2], -1).astype(np.uint8)
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, [str(a) for a in args])
+
+
+def read_png(path):
+    with Image.open(path) as im:
+        return im.mode, im.size, np.asarray(im)
+
+
+@pytest.mark.parametrize("method", ["pixmix", "ipmix", "layermix"])
+def test_mix_writes_the_input_then_n_views(run, tmp_path, method):
+    res = run("mix", "ifs-gray", "photo.png", "--method", method, "--n", 5, "--size", 24, "--fractals", 6,
+              "--cols", 3, "--out", "sheet.png")
+    assert res.exit_code == 0, res.output
+    assert f"the input and 5 {dict(pixmix='PixMix', ipmix='IPMix', layermix='LayerMix')[method]} views" in res.output
+    mode, size, sheet = read_png(tmp_path / "sheet.png")
+    assert mode == "RGB" and size == (3 * 26 + 2, 2 * 26 + 2)  # 6 tiles of 24 px, 2 px gaps
+    tiles = [sheet[2 + r * 26: 2 + r * 26 + 24, 2 + c * 26: 2 + c * 26 + 24] for r in range(2) for c in range(3)]
+    assert sum(not np.array_equal(t[8:], tiles[0][8:]) for t in tiles[1:]) >= 2  # (labels cover the top rows)
+
+
+def test_mix_is_reproducible_with_a_seed_and_changes_with_another(run, tmp_path):
+    args = ("mix", "ifs-colour", "photo.png", "--n", 4, "--size", 16, "--fractals", 4, "--no-labels")
+    for seed, name in ((1, "a.png"), (1, "b.png"), (2, "c.png")):
+        assert run(*args, "--seed", seed, "--out", name).exit_code == 0
+    a, b, c = ((tmp_path / n).read_bytes() for n in ("a.png", "b.png", "c.png"))
+    assert a == b and a != c
+
+
+@pytest.mark.parametrize("args, code, needle", [
+    (("nope", "photo.png"), 2, "is neither a store folder nor a recipe"),
+    (("ifs-gray", "missing.png"), 2, "does not exist"),
+    (("ifs-gray", "notes.txt"), 2, "cannot read image 'notes.txt'"),
+    (("ifs-gray", "photo.png", "--method", "augmix"), 2, "'augmix' is not one of"),
+])
+def test_mix_errors_are_one_line_with_exit_status_2(run, tmp_path, args, code, needle):
+    (tmp_path / "notes.txt").write_text("not an image")
+    res = run("mix", *args, "--size", 16, "--out", "x.png")
+    assert res.exit_code == code and needle in res.output
+    assert "Traceback" not in res.output
