@@ -393,3 +393,17 @@ def test_fractal_mask_mix_is_seeded_and_checks_its_source():
     with pytest.raises(ImageInputError, match="max_share"):
         FractalMaskMix(StubSource(), max_share=1.5)
     assert "max_share=0.5" in repr(FractalMaskMix(StubSource()))
+
+
+def test_fractal_mask_mix_with_a_real_fractal_source(global_rng_guard):
+    from fractalgen.mixing import FractalSource
+
+    fractals = rng(20).integers(0, 256, (6, 36, 36, 1), dtype=np.uint8)  # a grayscale set: broadcast to RGB
+    mix = FractalMaskMix(FractalSource(fractals, size=32, seed=0), seed=3)
+    x = batch(4)
+    out = mix(x)
+    assert out.shape == x.shape and out.dtype == np.uint8 and not np.array_equal(out, x)
+    params = mix.sample_params(4, (32, 32), rng(21))
+    assert params["fractals"].shape == (4, 32, 32, 3)
+    # every fractal crop comes from the set (gray values equal across channels)
+    assert (params["fractals"][..., 0] == params["fractals"][..., 2]).all()
