@@ -69,10 +69,11 @@ def _run_build(ctx: click.Context, fn, *args, **kwargs):
         ctx.exit(130)
 
 
-def _wrote(store) -> None:
+def _done(store) -> None:
     h, w, c = store.shape
     size = sum(s.bytes for s in store.shards)
-    click.echo(f"wrote {store.path}: {len(store)} images {h}x{w}x{c} in {store.plan.n_shards} shards "
+    n = store.plan.n_shards
+    click.echo(f"done: {store.path} holds {len(store)} images {h}x{w}x{c} in {n} shard{'s' * (n != 1)} "
                f"({size / 1e6:.1f} MB, {store.plan.compression})")
 
 
@@ -96,7 +97,7 @@ def generate(ctx, source, out, count, seed, size, gray, sets, workers, shard_siz
     recipe = load(source, seed, size, gray, sets)
     store = _run_build(ctx, generate_set, recipe, out, count, shard_size=shard_size, compression=compression,
                        workers=workers, resume=resume, overwrite=overwrite, progress=not quiet)
-    _wrote(store)
+    _done(store)
 
 
 @click.command("import")
@@ -118,7 +119,7 @@ def import_cmd(ctx, src, out, size, gray, workers, shard_size, compression, resu
     path = _run_build(ctx, import_folder, src, out, size, gray=gray, shard_size=shard_size, compression=compression,
                       workers=workers, resume=resume, overwrite=overwrite, progress=not quiet)
     with open_store(path) as store:
-        _wrote(store)
+        _done(store)
 
 
 @click.command()

@@ -12,8 +12,9 @@ An *item source* is any picklable object with ``set_id`` (str: what the images d
 The store knows nothing else about it.
 
 Safety: the directory is locked while a run writes; a directory holding files that are not the store's, or
-another set, is refused (unless ``overwrite``, which deletes only the store's own files); ``resume`` re-checks
-every finished shard (all chunks and hashes) and makes only the missing or damaged ones. On Ctrl-C the workers
+another set, is refused (unless ``overwrite``, which deletes only the store's own files). The same set again
+is a no-op when complete (so a command can be re-run) and refused when unfinished unless ``resume``, which
+re-checks every finished shard (all chunks and hashes) and makes only the missing or damaged ones. On Ctrl-C the workers
 are terminated, temporaries removed, finished shards kept, and :class:`Interrupted` raised.
 """
 
@@ -36,9 +37,9 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import StoreError
-from .files import MANIFEST_NAME, TMP_SUFFIX, is_store_file, remove_stale_tmp, run_lock, shard_name, shard_number
-from .manifest import (DEFAULT_COMPRESSION, ShardEntry, StorePlan, default_shard_size, entries_of, make_manifest,
-                       plan_of, read_manifest, write_manifest)
+from .files import TMP_SUFFIX, run_lock, shard_name, shard_number
+from .manifest import (DEFAULT_COMPRESSION, MANIFEST_NAME, ShardEntry, StorePlan, default_shard_size, entries_of,
+                       is_store_file, make_manifest, plan_of, read_manifest, remove_stale_tmp, write_manifest)
 from .shard import ShardWriter, check_shard, shard_entry
 
 #: Seconds between a worker's progress messages.
@@ -221,8 +222,9 @@ def _clear(directory: Path) -> None:
         (directory / name).unlink()
 
 
-def _prepare(directory: Path, plan: StorePlan, resume: bool, overwrite: bool) -> dict | None:
-    """Check what ``directory`` holds against the plan; returns the manifest of this very set if it has one."""
+def _prepare(directory: Path, plan: StorePlan, resume: bool, overwrite: bool) -> tuple[dict | None, bool]:
+    """Check what ``directory`` holds against the plan. Returns the manifest of this very set if it has one, and
+    whether there is nothing to do (this set, complete, and no --resume asked for)."""
     names = [p.name for p in directory.iterdir()]
     foreign = sorted(n for n in names if not is_store_file(n))
     if foreign:
@@ -231,10 +233,10 @@ def _prepare(directory: Path, plan: StorePlan, resume: bool, overwrite: bool) ->
                          "store into an empty or new directory")
     finals = [n for n in names if not n.endswith(TMP_SUFFIX)]
     if not finals:
-        return None
+        return None, False
     if overwrite:
         _clear(directory)
-        return None
+        return None, False
     manifest = None
     if MANIFEST_NAME in finals:
         with contextlib.suppress(StoreError):
@@ -243,11 +245,10 @@ def _prepare(directory: Path, plan: StorePlan, resume: bool, overwrite: bool) ->
     if on_disk is not None and plan.differences(on_disk):
         raise StoreError(f"'{directory}' holds another set: {'; '.join(plan.differences(on_disk))}. Choose another "
                          "directory, or pass --overwrite to replace it")
-    if not resume:
-        what, fix = ("this set, complete", "verify and repair it") if manifest else \
-                    ("an unfinished or damaged run of this set", "finish it")
-        raise StoreError(f"'{directory}' already holds {what}; pass --resume to {fix}, or --overwrite to start again")
-    return manifest
+    if not resume and manifest is None:
+        raise StoreError(f"'{directory}' already holds an unfinished or damaged run of this set; pass --resume to "
+                         "finish it, or --overwrite to start again")
+    return manifest, manifest is not None and not resume
 
 
 def build_store(source: ItemSource, out: str | os.PathLike, count: int, *, shard_size: int | None = None,
@@ -275,8 +276,13 @@ def build_store(source: ItemSource, out: str | os.PathLike, count: int, *, shard
     except OSError as err:
         raise StoreError(f"cannot create '{directory}': {err.strerror}; choose a writable path") from None
     with run_lock(directory):
-        old = _prepare(directory, plan, resume, overwrite)
+        old, complete = _prepare(directory, plan, resume, overwrite)
         remove_stale_tmp(directory)
+        if complete:  # the same command again: nothing to do, like make
+            if log is not None:
+                log(f"'{directory}' already holds this set, complete: nothing to do (`fractalgen verify` checks it, "
+                    "--resume repairs it)")
+            return directory
         try:
             results = _run(source, directory, plan, resume, workers, progress, desc)
         except KeyboardInterrupt:

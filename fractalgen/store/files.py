@@ -20,7 +20,6 @@ from pathlib import Path
 from ..errors import StoreError
 
 TMP_SUFFIX = ".tmp"
-MANIFEST_NAME = "manifest.json"
 _SHARD_RE = re.compile(r"^shard-(\d{5,})\.h5$")
 _HASH_BLOCK = 1 << 20
 
@@ -34,12 +33,6 @@ def shard_number(name: str) -> int | None:
     """The shard number in a final shard file name, or None if ``name`` is not one."""
     m = _SHARD_RE.match(name)
     return int(m.group(1)) if m else None
-
-
-def is_store_file(name: str) -> bool:
-    """Whether a directory entry is one the store writes (manifest, shards, and their temporaries)."""
-    base = name[: -len(TMP_SUFFIX)] if name.endswith(TMP_SUFFIX) else name
-    return base == MANIFEST_NAME or shard_number(base) is not None
 
 
 def tmp_path(path: Path) -> Path:
@@ -87,17 +80,6 @@ def sha256_file(path: Path) -> str:
         while block := fh.read(_HASH_BLOCK):
             h.update(block)
     return h.hexdigest()
-
-
-def remove_stale_tmp(directory: Path) -> int:
-    """Delete the store's ``*.tmp`` files left by an interrupted run; returns how many."""
-    n = 0
-    for p in directory.glob("*" + TMP_SUFFIX):
-        if is_store_file(p.name):
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
-                n += 1
-    return n
 
 
 @contextlib.contextmanager

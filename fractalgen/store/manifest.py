@@ -1,4 +1,5 @@
-"""The store's manifest: its name, schema version, the plan it records, and its one parser.
+"""The store's manifest: its name, schema version, the plan it records, its one parser, and which files of a
+store directory are the store's.
 
 A store is a directory of shard files and ``manifest.json``. The manifest is written last and atomically, so
 its presence means "every shard listed here was finished". It records:
@@ -18,6 +19,7 @@ The store knows nothing of fractals: ``set_id``, ``recipe``, ``seed`` and ``orig
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import json
@@ -27,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from .files import MANIFEST_NAME, shard_name, write_atomic
+from .files import TMP_SUFFIX, shard_name, shard_number, write_atomic
 
+MANIFEST_NAME = "manifest.json"
 FORMAT = "fractalgen-store"
 SCHEMA_VERSION = 1
 COMPRESSIONS = ("lzf", "gzip", "none")
@@ -39,6 +42,23 @@ COLUMN_KINDS = ("str", "int", "float")
 SHARD_TARGET_BYTES = 192 * 2**20
 MAX_SHARD_SIZE = 8192
 MIN_SHARD_SIZE = 16
+
+
+def is_store_file(name: str) -> bool:
+    """Whether a directory entry is one the store writes (manifest, shards, and their temporaries)."""
+    base = name[: -len(TMP_SUFFIX)] if name.endswith(TMP_SUFFIX) else name
+    return base == MANIFEST_NAME or shard_number(base) is not None
+
+
+def remove_stale_tmp(directory: Path) -> int:
+    """Delete the store's ``*.tmp`` files left by an interrupted run; returns how many."""
+    n = 0
+    for p in directory.glob("*" + TMP_SUFFIX):
+        if is_store_file(p.name):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+                n += 1
+    return n
 
 
 def default_shard_size(shape: tuple[int, int, int]) -> int:

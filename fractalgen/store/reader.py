@@ -22,18 +22,21 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h5py
 import numpy as np
 
 from ..errors import CorruptShardError, StoreError
-from .files import MANIFEST_NAME, is_store_file, shard_name
-from .manifest import ShardEntry, StorePlan, entries_of, plan_of, read_manifest
+from .files import shard_name
+from .manifest import MANIFEST_NAME, ShardEntry, StorePlan, entries_of, is_store_file, plan_of, read_manifest
 
 MAX_OPEN_SHARDS = 128
 #: Images read per HDF5 call when iterating or loading (one call reads many chunks).
 BLOCK = 32
+if TYPE_CHECKING:
+    from ..recipe import Recipe
+
 _REPAIR = "run `fractalgen verify {path}` to see the damage, and repeat the command that made the store with --resume"
 
 
@@ -91,7 +94,7 @@ class Store:
         return tuple(name for name, _ in self.plan.columns)
 
     @functools.cached_property
-    def recipe(self):
+    def recipe(self) -> "Recipe | None":
         """The fractalgen Recipe the set was generated from; None for an imported set."""
         data = self.manifest.get("recipe")
         if data is None:

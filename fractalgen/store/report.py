@@ -12,8 +12,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import CorruptShardError
-from .files import MANIFEST_NAME, sha256_file
-from .manifest import entries_of, plan_of, read_manifest
+from .files import sha256_file
+from .manifest import MANIFEST_NAME, entries_of, plan_of, read_manifest
 from .reader import Store
 from .shard import check_shard
 

@@ -51,8 +51,18 @@ def manifest_sans_time(path):
 def store(run, tmp_path):
     res = run("generate", "ifs-colour", "s", "--count", 20, "--size", 32, "--shard-size", 8, "--workers", 1, "-q")
     assert res.exit_code == 0, res.output
-    assert "wrote s: 20 images 32x32x3 in 3 shards" in res.output
+    assert "done: s holds 20 images 32x32x3 in 3 shards" in res.output
     return tmp_path / "s"
+
+
+def test_the_readme_job_runs_twice_in_a_row(run, tmp_path):
+    """generate + show, twice: the second generate finds the set complete and does nothing."""
+    for _ in range(2):
+        res = run("generate", "ifs-colour", "out/demo", "--count", 24, "--size", 32, "-q")
+        assert res.exit_code == 0, res.output
+        assert run("show", "out/demo", "--n", 16, "--out", "sheet.png").exit_code == 0
+    assert "already holds this set, complete: nothing to do" in res.output
+    assert read_png(tmp_path / "sheet.png").shape == (4 * 34 + 2, 4 * 34 + 2, 3)
 
 
 def test_generate_writes_the_recipes_images(store):
@@ -138,7 +148,7 @@ def test_import_a_folder_of_images(run, tmp_path):
     (src / ".hidden.png").write_bytes(b"junk")
     res = run("import", src, "imp", "--size", 16, "-q")
     assert res.exit_code == 0, res.output
-    assert "wrote imp: 3 images 16x16x3 in 1 shards" in res.output
+    assert "done: imp holds 3 images 16x16x3 in 1 shard " in res.output
     with fg.open_store(tmp_path / "imp") as s:
         assert [s.params(i)["source"] for i in range(3)] == ["a.webp", "b/y.jpg", "z.png"]
         assert s.params(2) == {"source": "z.png", "width": 60, "height": 40}

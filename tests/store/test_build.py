@@ -75,10 +75,13 @@ def test_refuses_another_set_unless_told_to_overwrite(tmp_path):
     assert open_store(out).manifest["set_id"] == "stripes-v2"
 
 
-def test_the_same_set_again_asks_for_resume_or_overwrite(tmp_path):
+def test_the_same_complete_set_again_is_a_no_op(tmp_path):
     out = build(tmp_path / "s")
-    with pytest.raises(StoreError, match="already holds this set, complete; pass --resume"):
-        build(out)
+    before = (out / "manifest.json").read_bytes()
+    source, lines = Stripes(), []
+    build(out, source, log=lines.append)
+    assert source.calls == [] and (out / "manifest.json").read_bytes() == before
+    assert "already holds this set, complete: nothing to do" in lines[0]
     with pytest.raises(StoreError, match="contradict"):
         build(out, resume=True, overwrite=True)
 
