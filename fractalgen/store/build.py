@@ -28,6 +28,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from queue import Empty
 from typing import Any, Protocol
@@ -178,7 +179,7 @@ def _run_pool(source: ItemSource, directory: Path, plan: StorePlan, check: bool,
             _drain(queue, bar)
             for fut in done:
                 results[futures[fut]] = fut.result()
-    except cf.process.BrokenProcessPool:
+    except BrokenProcessPool:
         _stop(executor)
         raise StoreError(f"a worker process died (killed, or out of memory?) while writing '{directory}'; "
                          "finished shards are kept: repeat the command with --resume") from None

@@ -152,3 +152,35 @@ def test_bad_settings_are_refused_before_any_file_is_created(tmp_path):
         with pytest.raises(StoreError, match=needle):
             build_store(Stripes(), tmp_path / "s", 10, progress=False, **{"workers": 1, **kw})
     assert not (tmp_path / "s").exists()
+
+
+DYING = '''
+import os
+import numpy as np
+
+class Dying:
+    """Item 5 kills its worker process outright, as the OOM killer would."""
+    columns = ()
+    meta = {"recipe": None, "seed": None, "origin": {}}
+    set_id, shape = "dying", (4, 4, 1)
+
+    def setup_worker(self):
+        pass
+
+    def item(self, i):
+        if i == 5:
+            os._exit(3)
+        return np.zeros(self.shape, np.uint8), {}
+'''
+
+
+def test_a_worker_process_that_dies_stops_the_run_with_a_resume_hint(tmp_path, monkeypatch):
+    import importlib
+
+    (tmp_path / "dying_source.py").write_text(DYING)
+    monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers inherit sys.path, so they can import it
+    source = importlib.import_module("dying_source").Dying()
+    out = tmp_path / "s"
+    with pytest.raises(StoreError, match="a worker process died .* repeat the command with --resume"):
+        build_store(source, out, 8, shard_size=2, workers=2, progress=False)
+    assert not list(out.glob("*.tmp")) and not (out / "manifest.json").exists()
