@@ -31,10 +31,14 @@ from ..errors import ImageInputError, StoreError
 from .files import TMP_SUFFIX, sha256_file, shard_name, tmp_path, publish
 from .manifest import FORMAT, SCHEMA_VERSION, ShardEntry, StorePlan
 
-#: h5py arguments of each compression option (gzip level 4: h5py's default level).
+#: gzip level: 1 writes 1.5x faster than h5py's default 4 for files ~12% larger, and decodes as fast.
+GZIP_LEVEL = 1
+#: h5py arguments of each compression option. lzf's encoder (liblzf built without INIT_HTAB) reads an
+#: uninitialised hash table, so its compressed bytes, and a file's sha256, can differ between runs; the images
+#: decode identically. gzip and none give the same file bytes every run.
 FILTERS: dict[str, dict[str, Any]] = {
+    "gzip": {"compression": "gzip", "compression_opts": GZIP_LEVEL},
     "lzf": {"compression": "lzf"},
-    "gzip": {"compression": "gzip", "compression_opts": 4},
     "none": {},
 }
 _STR = h5py.string_dtype("utf-8")

@@ -75,7 +75,7 @@ def test_info_shows_counts_size_origin_families_and_the_shard_table(run, store, 
     res = run("info", store)
     assert res.exit_code == 0
     out = res.output
-    assert "20 x 32x32x3 uint8 (colour)" in out and "3 of up to 8 images, lzf compression" in out
+    assert "20 x 32x32x3 uint8 (colour)" in out and "3 of up to 8 images, gzip compression" in out
     assert "generated from 'ifs-colour', seed 0" in out and "family:      ifs 20 (100.0%)" in out
     assert "shard-00002.h5" in out and "draws:" in out
     (tmp_path / "r.toml").write_text(run("info", store, "--recipe").output)

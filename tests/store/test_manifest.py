@@ -30,7 +30,7 @@ def test_shards_cover_every_index_once_with_a_short_last_shard():
 @pytest.mark.parametrize("change, needle", [
     ({"count": 0}, "at least one image"),
     ({"shard_size": 0}, "positive number"),
-    ({"compression": "zstd"}, "not one of lzf, gzip, none"),
+    ({"compression": "zstd"}, "not one of gzip, lzf, none"),
     ({"shape": (8, 8, 2)}, "1 or 3"),
     ({"set_id": ""}, "non-empty set_id"),
     ({"columns": (("index", "int"),)}, "use a new name"),

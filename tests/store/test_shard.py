@@ -11,7 +11,7 @@ from fractalgen.store.files import sha256_file
 from fractalgen.store.manifest import StorePlan
 from fractalgen.store.shard import ShardWriter, check_shard
 
-PLAN = StorePlan("set-a", (16, 16, 3), 6, 3, "lzf", (("family", "str"), ("draws", "int")))
+PLAN = StorePlan("set-a", (16, 16, 3), 6, 3, "gzip", (("family", "str"), ("draws", "int")))
 
 
 def images(first, count, shape=PLAN.shape):
@@ -32,7 +32,7 @@ def test_a_shard_holds_images_index_params_and_columns(tmp_path):
     assert (entry.file, entry.first, entry.count) == ("shard-00001.h5", 3, 3)
     assert entry.bytes == (tmp_path / entry.file).stat().st_size and entry.sha256 == sha256_file(tmp_path / entry.file)
     with h5py.File(tmp_path / entry.file, "r") as f:
-        assert f["images"].chunks == (1, 16, 16, 3) and f["images"].fletcher32 and f["images"].compression == "lzf"
+        assert f["images"].chunks == (1, 16, 16, 3) and f["images"].fletcher32 and f["images"].compression == "gzip"
         np.testing.assert_array_equal(f["images"][()], np.stack(images(3, 3)))
         assert f["index"][()].tolist() == [3, 4, 5]
         assert f["columns/family"].asstr()[()].tolist() == ["ifs"] * 3
