@@ -159,7 +159,10 @@ def show(store_path, out, count, indices, seed, tile, cols, labels):
     from ..store.export import random_indices, store_sheet
 
     with open_store(store_path) as store:
-        chosen = resolve_indices(indices, len(store)) if indices is not None else random_indices(len(store), count, seed)
+        if indices is not None:
+            chosen = resolve_indices(indices, len(store))
+        else:
+            chosen = random_indices(len(store), count, seed)
         save_png(store_sheet(store, chosen, tile=tile, cols=cols, labels=labels), out)
     click.echo(f"wrote {out}: {len(chosen)} images of {store_path}")
 

@@ -196,7 +196,8 @@ class Store:
     def column(self, name: str) -> np.ndarray:
         """A fixed per-image column (e.g. ``family``) for the whole store, in index order."""
         if name not in self.columns:
-            raise StoreError(f"store '{self.path}' has no column {name!r}; its columns: {', '.join(self.columns) or 'none'}")
+            raise StoreError(f"store '{self.path}' has no column {name!r}; "
+                             f"its columns: {', '.join(self.columns) or 'none'}")
 
         def read(images, f):
             col = f["columns"][name]

@@ -114,5 +114,5 @@ def info_lines(store: Store) -> list[str]:
 
 def describe_problems(report: VerifyReport) -> CorruptShardError:
     """The one-line error a failed verification ends with (the problems are listed before it)."""
-    return CorruptShardError(f"{len(report.problems)} problem(s) in '{report.path}'; repeat the command that made the store "
-                      "with --resume to re-create the damaged shards")
+    return CorruptShardError(f"{len(report.problems)} problem(s) in '{report.path}'; repeat the command that made "
+                             "the store with --resume to re-create the damaged shards")
