@@ -214,7 +214,7 @@ def verify(store_path, rerender, seed, quiet):
         report.problems = problems
         raise describe_problems(report)
     extra = f", {min(rerender, report.images)} re-rendered identically" if rerender else ""
-    click.echo(f"ok: {report.images} images in {report.shards} shards verified{extra}")
+    click.echo(f"ok: {report.images} images in {report.shards} shard{'s' * (report.shards != 1)} verified{extra}")
 
 
 COMMANDS = [generate, import_cmd, info, show, export, verify]
