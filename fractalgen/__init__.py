@@ -10,10 +10,12 @@ True
 from .errors import CorruptShardError, FractalgenError, ImageInputError, RecipeError, RenderError, StoreError
 from .recipe import Recipe, image_rng, load_recipe, presets
 from .render import FAMILIES, render
+from .store import Store, open_store
+from .generate import generate
 
 __version__ = "0.1.0"
 
 __all__ = [
     "FAMILIES", "CorruptShardError", "FractalgenError", "ImageInputError", "Recipe", "RecipeError", "RenderError",
-    "StoreError", "image_rng", "load_recipe", "presets", "render", "__version__",
+    "Store", "StoreError", "generate", "image_rng", "load_recipe", "open_store", "presets", "render", "__version__",
 ]

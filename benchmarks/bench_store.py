@@ -1,0 +1,122 @@
+"""Store benchmarks: generation speed and scaling, bytes per image per compression, random-access reads.
+
+    python benchmarks/bench_store.py            # ifs-colour at 256 px; about 5 minutes on 2 cores
+    python benchmarks/bench_store.py --quick    # a smoke run with small counts
+
+Timings are the best of ``--repeats`` runs. Generation is timed end to end as a user runs it (a fresh
+``python -m fractalgen generate`` process, start-up and worker spawning included), with 1 and 2 workers.
+Reads are timed in this process with the page cache warm (every shard read once before timing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import fractalgen as fg
+from fractalgen.store import COMPRESSIONS, DEFAULT_COMPRESSION
+
+
+def best_of(repeats: int, fn) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def generate_cli(out: Path, count: int, size: int, workers: int, compression: str, shard_size: int) -> None:
+    shutil.rmtree(out, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "fractalgen", "generate", "ifs-colour", str(out), "--count", str(count),
+                    "--size", str(size), "--workers", str(workers), "--compression", compression,
+                    "--shard-size", str(shard_size), "-q"], check=True, stdout=subprocess.DEVNULL)
+
+
+def bench_generation(tmp: Path, count: int, size: int, repeats: int, shard_size: int) -> dict[str, float]:
+    """End-to-end rates with 1 and 2 workers, and the fixed cost of starting the 2-process pool (a 2-image set
+    in 2 one-image shards, 2 workers minus 1 worker), which a long run amortises."""
+    out = {}
+    for workers in (1, 2):
+        t = best_of(repeats, lambda: generate_cli(tmp / f"gen{workers}", count, size, workers, DEFAULT_COMPRESSION,
+                                                  shard_size))
+        out[f"{workers}w"] = count / t
+        out[f"{workers}w_s"] = t
+    tiny = [best_of(repeats, lambda: generate_cli(tmp / f"tiny{w}", 2, size, w, DEFAULT_COMPRESSION, 1))
+            for w in (1, 2)]
+    out["pool_start_s"] = max(0.0, tiny[1] - tiny[0])
+    return out
+
+
+def bench_compression(tmp: Path, count: int, size: int, repeats: int, shard_size: int) -> dict[str, tuple]:
+    out = {}
+    for comp in COMPRESSIONS:
+        path = tmp / f"comp-{comp}"
+        t = best_of(repeats, lambda: generate_cli(path, count, size, 1, comp, shard_size))
+        with fg.open_store(path) as store:
+            per_image = sum(s.bytes for s in store.shards) / len(store)
+            raw = np.prod(store.shape)
+            out[comp] = (per_image, raw / per_image, count / t, read_rate(store, repeats))
+    return out
+
+
+def read_rate(store, repeats: int, n: int = 3000) -> float:
+    for img in store:  # warm the page cache and open every shard
+        pass
+    idx = np.random.default_rng(0).integers(0, len(store), n)
+    return n / best_of(repeats, lambda: [store[int(i)] for i in idx])
+
+
+def bench_load(path: Path, repeats: int, size: int = 32) -> tuple[float, float]:
+    with fg.open_store(path) as store:
+        t = best_of(repeats, lambda: store.load(size=size))
+        arr = store.load(size=size)
+    idx = np.random.default_rng(1).integers(0, len(arr), 200_000)
+    t_access = best_of(repeats, lambda: [arr[i] for i in idx.tolist()])
+    return len(arr) / t, len(idx) / t_access
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--count", type=int, default=8192, help="images for the 1- vs 2-worker generation timing")
+    ap.add_argument("--comp-count", type=int, default=1024, help="images per compression option")
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--shard-size", type=int, default=256)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="small counts, one repeat: a smoke test")
+    args = ap.parse_args()
+    if args.quick:
+        args.count, args.comp_count, args.repeats, args.shard_size = 256, 128, 1, 32
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        print(f"ifs-colour at {args.size} px, best of {args.repeats}; fractalgen {fg.__version__}")
+        gen = bench_generation(tmp, args.count, args.size, args.repeats, args.shard_size)
+        print(f"\ngeneration, {args.count} images, {DEFAULT_COMPRESSION}, end to end (CLI process):")
+        steady = gen["1w_s"] / max(1e-9, gen["2w_s"] - gen["pool_start_s"])
+        print(f"  1 worker : {gen['1w']:8.0f} images/s  ({gen['1w_s']:.1f} s)")
+        print(f"  2 workers: {gen['2w']:8.0f} images/s  ({gen['2w_s']:.1f} s)   scaling {gen['2w'] / gen['1w']:.2f}x")
+        print(f"  starting the 2 worker processes costs {gen['pool_start_s']:.1f} s once; scaling without it: "
+              f"{steady:.2f}x")
+        comp = bench_compression(tmp, args.comp_count, args.size, args.repeats, args.shard_size)
+        print(f"\ncompression, {args.comp_count} images (generate: 1 worker, end to end; read: random access, "
+              "one process, page cache warm):")
+        print(f"  {'option':<8} {'bytes/image':>12} {'ratio':>7} {'generate img/s':>15} {'read img/s':>11}")
+        for name, (per_image, ratio, gen_rate, read) in comp.items():
+            mark = " (default)" if name == DEFAULT_COMPRESSION else ""
+            print(f"  {name:<8} {per_image:12.0f} {ratio:6.2f}x {gen_rate:15.0f} {read:11.0f}{mark}")
+        load_rate, access = bench_load(tmp / f"comp-{DEFAULT_COMPRESSION}", args.repeats)
+        print(f"\nstore.load(size=32): builds the array at {load_rate:.0f} images/s; random access from it "
+              f"{access:.0f} images/s")
+        print("\n" + json.dumps({"generation": gen, "compression": comp, "load": [load_rate, access]}))
+
+
+if __name__ == "__main__":
+    main()

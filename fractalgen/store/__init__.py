@@ -1,0 +1,19 @@
+"""Sharded HDF5 stores of uint8 images with per-image JSON params: writing, reading, checking, import, export.
+
+The store knows nothing of fractals: it holds images, their params and a manifest whose recipe it carries as
+opaque data. ``fractalgen.generate`` glues recipes to it. The on-disk schema is in docs/store-format.md.
+"""
+
+from .build import Interrupted, build_store, make_shard
+from .export import export_pngs
+from .folder import fit_square, import_folder
+from .manifest import COMPRESSIONS, DEFAULT_COMPRESSION, SCHEMA_VERSION, ShardEntry, StorePlan, default_shard_size
+from .reader import Store, open_store
+from .report import VerifyReport, info_lines, verify_store
+from .shard import ShardWriter, check_shard
+
+__all__ = [
+    "COMPRESSIONS", "DEFAULT_COMPRESSION", "SCHEMA_VERSION", "Interrupted", "ShardEntry", "ShardWriter", "Store",
+    "StorePlan", "VerifyReport", "build_store", "check_shard", "default_shard_size", "export_pngs", "fit_square",
+    "import_folder", "info_lines", "make_shard", "open_store", "verify_store",
+]

@@ -1,0 +1,121 @@
+"""Importing a folder of images into a store, and the one resize every store path uses.
+
+``import_folder(src, out, size)`` walks ``src`` recursively for image files (:data:`IMAGE_SUFFIXES`; hidden
+files and folders are skipped, e.g. macOS ``._x.jpg`` forks), sorts their relative paths (so the index of each
+file does not depend on the file system's listing order), and stores image i as file i:
+
+- decoded with PIL and converted to RGB (or L with ``gray``), like torchvision's default image loader
+  (no EXIF rotation, alpha dropped);
+- resized so the shorter side is ``size`` (bilinear, antialiased), then centre-cropped to ``size`` x ``size``:
+  torchvision's ``Resize(size)`` + ``CenterCrop(size)``, what training pipelines do;
+- stored with params ``{"source": relative path, "width": w, "height": h}`` (the original size).
+
+A file that cannot be decoded stops the import with its name (no silent gaps: indices are fixed before any
+image is decoded, so skipping a file late would shift every later index); remove or replace it and import
+again with --overwrite. The set id hashes the file list (paths and sizes) and the settings, so an import into
+a directory holding a different import is refused, and --resume continues an interrupted import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..errors import ImageInputError, StoreError
+from .build import build_store
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".ppm", ".pgm")
+RESIZE = "shorter side to size (bilinear, antialiased), then centre crop"
+
+
+def fit_square(image: np.ndarray | Image.Image, size: int) -> np.ndarray:
+    """Resize the shorter side to ``size`` (PIL bilinear, antialiased), centre-crop to a square; uint8 (size,
+    size, C). An (H, W, 1) array comes back as (size, size, 1)."""
+    if isinstance(image, Image.Image):
+        pil, channels = image, (1 if image.mode == "L" else 3)
+    else:
+        arr = np.asarray(image)
+        channels = arr.shape[2] if arr.ndim == 3 else 1
+        pil = Image.fromarray(arr[:, :, 0] if channels == 1 and arr.ndim == 3 else arr)
+    w, h = pil.size
+    if (w, h) != (size, size):
+        # torchvision's Resize(size): the shorter side becomes size, the longer one is truncated
+        if w <= h:
+            new = (size, max(size, int(size * h / w)))
+        else:
+            new = (max(size, int(size * w / h)), size)
+        if new != (w, h):
+            pil = pil.resize(new, Image.BILINEAR)
+        w, h = new
+        left, top = int(round((w - size) / 2.0)), int(round((h - size) / 2.0))
+        if (w, h) != (size, size):
+            pil = pil.crop((left, top, left + size, top + size))
+    out = np.asarray(pil, dtype=np.uint8)
+    return out[:, :, None] if out.ndim == 2 else (out if channels == 3 else out[:, :, :1])
+
+
+def find_images(root: Path) -> list[str]:
+    """Relative POSIX paths of the image files under ``root``, sorted; hidden files and folders skipped."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            if not name.startswith(".") and name.lower().endswith(IMAGE_SUFFIXES):
+                found.append(Path(dirpath, name).relative_to(root).as_posix())
+    return sorted(found)
+
+
+class FolderItems:
+    """Item source over the image files of a folder (see :mod:`fractalgen.store.build`)."""
+
+    columns = ()
+
+    def __init__(self, root: str | os.PathLike, size: int, gray: bool = False) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise StoreError(f"cannot import '{root}': not a directory; give a folder of images")
+        if isinstance(size, bool) or not isinstance(size, int) or not 8 <= size <= 8192:
+            raise StoreError(f"import size {size!r}: pass an image side between 8 and 8192 pixels")
+        self.size, self.gray = size, bool(gray)
+        self.files = find_images(self.root)
+        if not self.files:
+            raise StoreError(f"no images ({', '.join(s[1:] for s in IMAGE_SUFFIXES)}) found under '{root}'; "
+                             "point at a folder of images")
+        listing = [(f, (self.root / f).stat().st_size) for f in self.files]
+        blob = json.dumps({"files": listing, "size": size, "gray": self.gray, "resize": RESIZE})
+        self.set_id = hashlib.sha256(blob.encode()).hexdigest()
+        self.shape = (size, size, 1 if self.gray else 3)
+        self.meta = {"recipe": None, "seed": None,
+                     "origin": {"kind": "imported", "root": str(self.root.resolve()), "files": len(self.files),
+                                "resize": RESIZE, "mode": "L" if self.gray else "RGB"}}
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def setup_worker(self) -> None:
+        pass
+
+    def item(self, index: int) -> tuple[np.ndarray, dict]:
+        rel = self.files[index]
+        try:
+            with Image.open(self.root / rel) as im:
+                w, h = im.size
+                pil = im.convert("L" if self.gray else "RGB")
+        except (OSError, ValueError, Image.DecompressionBombError) as err:
+            raise ImageInputError(f"cannot read image '{rel}' under '{self.root}' ({err}); remove or replace the "
+                                  "file, then import again with --overwrite") from None
+        with pil:
+            return fit_square(pil, self.size), {"source": rel, "width": w, "height": h}
+
+
+def import_folder(src: str | os.PathLike, out: str | os.PathLike, size: int, *, gray: bool = False,
+                  **build: object) -> Path:
+    """Import every image under ``src`` into a store at ``out`` (see the module doc); ``build`` takes
+    :func:`~fractalgen.store.build.build_store`'s options (workers, shard_size, compression, resume, ...)."""
+    items = FolderItems(src, size, gray)
+    return build_store(items, out, len(items), desc="importing", **build)

@@ -1,0 +1,260 @@
+"""Reading a store: :func:`open_store` and :class:`Store`, a lazy, picklable, random-access image sequence.
+
+The parent process reads the manifest only. Shard files are opened on first use, per process: a Store checks
+its process id before touching a handle, so one built (or used) before a fork, or unpickled in a spawned
+DataLoader worker, opens its own handles there. Pickling carries the path and the manifest, nothing else.
+
+h5py serialises every HDF5 call behind one global lock, so threads gain nothing: use processes (DataLoader
+workers) to read in parallel. Shard files are immutable once renamed into place, so the reader opens them
+without HDF5 file locking by default (``locking=False``), which also works on network and read-only file systems.
+At most :data:`MAX_OPEN_SHARDS` files stay open per process (least recently used closed first).
+
+What differs from a plain ``h5py.File`` per shard: damage surfaces as :class:`~fractalgen.errors.CorruptShardError`
+naming the shard file and the image, and a store that was never finished (no manifest) is refused outright.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import h5py
+import numpy as np
+
+from ..errors import CorruptShardError, StoreError
+from .files import shard_name
+from .manifest import MANIFEST_NAME, ShardEntry, StorePlan, entries_of, is_store_file, plan_of, read_manifest
+
+MAX_OPEN_SHARDS = 128
+#: Images read per HDF5 call when iterating or loading (one call reads many chunks).
+BLOCK = 32
+if TYPE_CHECKING:
+    from ..recipe import Recipe
+
+_REPAIR = "run `fractalgen verify {path}` to see the damage, and repeat the command that made the store with --resume"
+
+
+class Store:
+    """A finished store. ``len(store)``, ``store[i]`` (uint8 (H, W, C)), ``store[a:b]`` (n, H, W, C), iteration,
+    ``store.params(i)``, ``store.column(name)``, ``store.load(size)``; ``store.recipe`` for generated sets.
+
+    Build one with :func:`open_store`, which checks that every shard is present and of the recorded size.
+    """
+
+    def __init__(self, path: str | os.PathLike, manifest: dict, locking: bool = False) -> None:
+        self.path = Path(path)
+        self.manifest = manifest
+        self.locking = bool(locking)
+        self.plan: StorePlan = plan_of(manifest)
+        self._reset()
+
+    def _reset(self) -> None:
+        # a fresh handle table (and lock) per process: handles and locks must not cross a fork
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._files: OrderedDict[int, tuple[h5py.File, h5py.Dataset]] = OrderedDict()
+
+    # -- pickling: the path and the manifest only
+    def __getstate__(self) -> dict:
+        return {"path": str(self.path), "manifest": self.manifest, "locking": self.locking}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["path"], state["manifest"], state["locking"])
+
+    def __repr__(self) -> str:
+        h, w, c = self.shape
+        return f"Store('{self.path}', {len(self)} images {h}x{w}x{c}, {self.plan.n_shards} shards)"
+
+    # -- shape
+    def __len__(self) -> int:
+        return self.plan.count
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(H, W, C) of every image."""
+        return self.plan.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.uint8)
+
+    @property
+    def shards(self) -> list[ShardEntry]:
+        return entries_of(self.manifest)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Names of the fixed per-image columns (see :meth:`column`)."""
+        return tuple(name for name, _ in self.plan.columns)
+
+    @functools.cached_property
+    def recipe(self) -> "Recipe | None":
+        """The fractalgen Recipe the set was generated from; None for an imported set."""
+        data = self.manifest.get("recipe")
+        if data is None:
+            return None
+        from ..recipe import from_dict  # the store only carries the dict; the recipe model interprets it
+
+        return from_dict(data, (self.manifest.get("origin") or {}).get("source", ""))
+
+    # -- shard handles
+    def _shard_error(self, k: int, what: str) -> CorruptShardError:
+        first, count = self.plan.shard(k)
+        return CorruptShardError(f"shard '{self.path / shard_name(k)}' (images {first}..{first + count - 1}) "
+                                 f"{what}; " + _REPAIR.format(path=self.path))
+
+    def _images(self, k: int) -> h5py.Dataset:
+        """The images dataset of shard ``k``, opened in this process (call with the lock held)."""
+        hit = self._files.get(k)
+        if hit is not None:
+            self._files.move_to_end(k)
+            return hit[1]
+        try:
+            f = h5py.File(self.path / shard_name(k), "r", locking=self.locking)
+        except FileNotFoundError:
+            raise self._shard_error(k, "is missing") from None
+        except OSError as err:
+            raise self._shard_error(k, f"cannot be opened ({err})") from None
+        self._files[k] = (f, f["images"])
+        while len(self._files) > MAX_OPEN_SHARDS:
+            self._files.popitem(last=False)[1][0].close()
+        return f["images"]
+
+    def _read(self, k: int, fn):
+        """``fn(images dataset, file)`` on shard ``k``, under the lock, with HDF5 read errors made CorruptShardError."""
+        if self._pid != os.getpid():
+            self._reset()
+        with self._lock:
+            images = self._images(k)
+            try:
+                return fn(images, images.file)
+            except (OSError, KeyError) as err:
+                raise self._shard_error(k, f"cannot be read ({err})") from None
+
+    def close(self) -> None:
+        """Close the shard files this process opened (the store reopens them on the next access)."""
+        if self._pid != os.getpid():
+            self._reset()
+            return
+        with self._lock:
+            while self._files:
+                self._files.popitem()[1][0].close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- random access
+    def _locate(self, i: Any) -> tuple[int, int]:
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"store indices are integers or slices, not {type(i).__name__}")
+        n = len(self)
+        i = int(i)
+        if not -n <= i < n:
+            raise IndexError(f"image index {i} is out of range for a store of {n} images")
+        i %= n
+        return divmod(i, self.plan.shard_size)
+
+    def __getitem__(self, key: int | slice) -> np.ndarray:
+        if isinstance(key, slice):
+            return self._slice(key)
+        k, j = self._locate(key)
+        return self._read(k, lambda images, f: images[j])
+
+    def _slice(self, key: slice) -> np.ndarray:
+        idx = range(*key.indices(len(self)))
+        if idx.step < 0:
+            return self._slice(slice(idx[-1], idx[0] + 1, -idx.step))[::-1] if len(idx) else self._slice(slice(0, 0))
+        out = np.empty((len(idx), *self.shape), np.uint8)
+        pos = 0
+        while pos < len(idx):
+            k, j = divmod(idx[pos], self.plan.shard_size)
+            _, count = self.plan.shard(k)
+            n = min(len(idx) - pos, -(-(count - j) // idx.step))
+            out[pos:pos + n] = self._read(k, lambda images, f: images[j:j + n * idx.step:idx.step])
+            pos += n
+        return out
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """Images in index order, read :data:`BLOCK` at a time."""
+        for start in range(0, len(self), BLOCK):
+            yield from self[start:start + BLOCK]
+
+    def params(self, i: int) -> dict:
+        """The JSON params stored with image ``i``: ``fractalgen.render(store.params(i))`` re-renders it."""
+        k, j = self._locate(i)
+        return json.loads(self._read(k, lambda images, f: f["params"][j]))
+
+    def column(self, name: str) -> np.ndarray:
+        """A fixed per-image column (e.g. ``family``) for the whole store, in index order."""
+        if name not in self.columns:
+            raise StoreError(f"store '{self.path}' has no column {name!r}; "
+                             f"its columns: {', '.join(self.columns) or 'none'}")
+
+        def read(images, f):
+            col = f["columns"][name]
+            return col.asstr()[()] if h5py.check_string_dtype(col.dtype) else col[()]
+
+        return np.concatenate([self._read(k, read) for k in range(self.plan.n_shards)])
+
+    def load(self, size: int | None = None, progress: bool = False) -> np.ndarray:
+        """Every image in memory, uint8 (N, size, size, C), resized once (PIL bilinear, antialiased: what
+        torchvision's Resize does). ``size=None`` keeps the stored size. Call once and keep the array."""
+        from .folder import fit_square
+
+        if size is not None and (isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1):
+            raise StoreError(f"load(size={size!r}): pass a positive image side in pixels, or None")
+        if size is None or (size, size) == self.shape[:2]:
+            return self[:]
+        out = np.empty((len(self), size, size, self.shape[2]), np.uint8)
+        starts = range(0, len(self), BLOCK)
+        if progress:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="loading", unit="block", leave=False)
+        for start in starts:
+            for n, img in enumerate(self[start:start + BLOCK]):
+                out[start + n] = fit_square(img, int(size))
+        return out
+
+
+def open_store(path: str | os.PathLike | Store, locking: bool = False) -> Store:
+    """Open a finished store directory; refuse an unfinished, missing or damaged one with a one-line reason.
+
+    Checks the manifest and that every shard file exists with its recorded size (a cheap stat, no hashing);
+    ``fractalgen verify`` reads everything. ``locking=True`` asks HDF5 for file locks (not needed: shards are
+    never written after they are published).
+    """
+    if isinstance(path, Store):
+        return path
+    root = Path(path)
+    if not root.is_dir():
+        what = "is a file, not a store directory" if root.exists() else "does not exist"
+        raise StoreError(f"no store at '{root}': it {what}; make one with `fractalgen generate RECIPE {root} "
+                         "--count N` or `fractalgen import`")
+    try:
+        manifest = read_manifest(root)
+    except FileNotFoundError:
+        if any(is_store_file(p.name) for p in root.iterdir()):
+            raise StoreError(f"'{root}' has no {MANIFEST_NAME}: the run that wrote it did not finish; finish it by "
+                             "repeating the same `fractalgen generate` (or `import`) command with --resume") from None
+        raise StoreError(f"'{root}' is not a fractalgen store (no {MANIFEST_NAME}); give the directory that "
+                         "`fractalgen generate` or `import` wrote") from None
+    store = Store(root, manifest, locking)
+    for k, entry in enumerate(store.shards):
+        try:
+            size = (root / entry.file).stat().st_size
+        except FileNotFoundError:
+            raise store._shard_error(k, "is missing") from None
+        if size != entry.bytes:
+            raise store._shard_error(k, f"is {size} bytes, the manifest says {entry.bytes}: it is truncated or "
+                                        "was replaced")
+    return store
