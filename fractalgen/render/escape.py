@@ -294,7 +294,7 @@ def _transfer(x, kind):
 @njit
 def _wave(s):
     """Triangle wave of period 2 onto [0, 1]: palette cycles without a seam, whatever the palette's ends."""
-    s = s % 2.0
+    s -= 2.0 * math.floor(0.5 * s)  # s mod 2, without the cost of Python's float modulo
     return s if s <= 1.0 else 2.0 - s
 
 
@@ -309,7 +309,7 @@ def _coordinates(nu_eq, trap_eq, nu, mode, transfer, density, offset, levels, t,
         for k in range(nu.shape[1]):
             a = _transfer(trap_eq[r, k], transfer)
             escaped = nu[r, k] >= 0.0
-            b = _transfer(nu_eq[r, k], transfer) if escaped else a
+            b = _transfer(nu_eq[r, k], transfer) if escaped and mode != 0 else a
             hue = a if mode == 0 or mode == 2 else b
             bright = 1.0
             if mode == 2:
