@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from ..errors import RecipeError
 from ..schema import Bool, Choices, Float, Int, Range, section, setting
 from . import color as C
 from .escape import BAILOUT, COLORINGS, FORMULAS, NO_TRAP, STATS, TRANSFERS, TRAPS, escape_grid, escape_points
@@ -90,6 +91,11 @@ class JuliaConfig(EscapeConfig):
     iter_per_decade: int = setting(Int(32, 0, 10_000), "added to max_iter per factor 10 of zoom")
     depth: tuple = setting(Range((0, 3), 0, 40, integer=True), "zoom steps toward the boundary")
     zoom: tuple = setting(Range((1.5, 5.0), 1.1, 16.0), "zoom factor of one step")
+
+    def check(self, where: str) -> None:
+        if self.min_span > self.span:
+            raise RecipeError(f"recipe key '{where}.min_span' = {self.min_span} is larger than '{where}.span' = "
+                              f"{self.span}, so no window fits; use a min_span below the start span")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -171,6 +171,7 @@ def test_family_defaults_differ_where_they_should():
     ('[mandelbrot]\nzoom = [1.0, 4.0]\n', "'mandelbrot.zoom' = [1.0, 4.0] is out of range"),
     ('[mandelbrot]\nc_method = ["band"]\n', "unknown recipe key 'mandelbrot.c_method'"),
     ('[julia]\ntrap_stat = ["median"]\n', "unknown option 'median'"),
+    ('[julia]\nspan = 1e-3\nmin_span = 0.01\n', "'julia.min_span' = 0.01 is larger than 'julia.span' = 0.001"),
 ])
 def test_bad_escape_recipes_name_the_problem(tmp_path, text, needle):
     path = tmp_path / "r.toml"
