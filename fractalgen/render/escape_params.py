@@ -208,12 +208,14 @@ def sample_trap(rng: np.random.Generator, cfg: EscapeConfig) -> dict:
 
 
 def sample_palette(rng: np.random.Generator, kinds: tuple) -> dict:
-    """A random cosine palette (a, b, c, d as 3-vectors) or a gradient through 3-6 random colours."""
+    """A random cosine palette (a, b, c, d as 3-vectors) or a gradient through 3-6 random colours, one of them
+    bright (all-dark gradients made dim, murky images)."""
     kind = _pick(rng, kinds)
     if kind == "cosine":
         abcd = [rng.uniform(0.3, 0.7, 3), rng.uniform(0.25, 0.5, 3), rng.uniform(0.5, 1.5, 3), rng.random(3)]
         return {"kind": "cosine", "abcd": [v.tolist() for v in abcd]}
     stops = [C.random_color(rng, (0.3, 1.0), (0.1, 1.0)) for _ in range(int(rng.integers(3, 7)))]
+    stops[int(rng.integers(len(stops)))] = C.random_color(rng, (0.3, 1.0), (0.85, 1.0))  # one bright stop
     return {"kind": "gradient", "stops": stops}
 
 

@@ -135,7 +135,7 @@ def test_palettes_have_their_stated_shapes():
         lut = E.palette_lut(pal)
         assert lut.shape == (256, 3) and 0.0 <= lut.min() and lut.max() <= 1.0
         if pal["kind"] == "gradient":
-            assert 3 <= len(pal["stops"]) <= 6
+            assert 3 <= len(pal["stops"]) <= 6 and max(max(stop) for stop in pal["stops"]) >= 0.85
 
 
 # -- recipes --------------------------------------------------------------------------------------------------
