@@ -29,6 +29,7 @@ distance of that iterate.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import prange
@@ -36,6 +37,9 @@ from numba import prange
 from .._jit import njit, njit_parallel
 from . import color as C
 from .quality import edge_density, entropy_bits, require_band, require_finite, require_min
+
+if TYPE_CHECKING:  # the settings module imports this one
+    from .escape_params import EscapeGate
 
 FORMULAS = ("power", "burning-ship", "tricorn")
 TRAPS = ("point", "cross", "line", "circle", "square", "rhombus")
@@ -378,7 +382,7 @@ def coordinates(params: dict, nu: np.ndarray, trap: np.ndarray, levels: np.ndarr
     return out
 
 
-def check_gate(nu: np.ndarray, gray: np.ndarray, structure: np.ndarray, gate) -> None:
+def check_gate(nu: np.ndarray, gray: np.ndarray, structure: np.ndarray, gate: EscapeGate) -> None:
     """Raise :class:`~.quality.Rejected` unless the fraction of bounded orbits lies in ``gate.interior``, the
     foreground's gray levels carry ``gate.min_entropy`` bits and the edge density of the value driving the palette
     lies in ``gate.edges`` (before the palette cycles, which would make a smooth ramp look busy).
@@ -394,7 +398,7 @@ def check_gate(nu: np.ndarray, gray: np.ndarray, structure: np.ndarray, gate) ->
     require_band("edges", edge_density(structure[::s, ::s]), gate.edges)
 
 
-def render_escape(params: dict, gate=None) -> np.ndarray:
+def render_escape(params: dict, gate: EscapeGate | None = None) -> np.ndarray:
     """Render a Julia or Mandelbrot image, (size, size, 3) or (size, size, 1) uint8, from its parameters.
 
     With ``gate`` the statistics of :func:`check_gate` are computed before colouring and
