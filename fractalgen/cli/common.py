@@ -42,9 +42,23 @@ def recipe_options(fn):
     return fn
 
 
-def load(source: str, seed: int | None, size: int | None, gray: bool | None, sets: dict[str, Any]):
-    """The recipe named on the command line, with the command-line overrides applied."""
+def trap_option(fn):
+    """--trap: sugar for the orbit-trap shape of the escape-time families (``--set julia.trap=[...]`` and
+    ``--set mandelbrot.trap=[...]`` at once)."""
+    from ..render.escape import TRAPS
+
+    return click.option("--trap", type=click.Choice(TRAPS), default=None,
+                        help="Orbit trap of every escape-time image (julia, mandelbrot); default: the recipe's.")(fn)
+
+
+def load(source: str, seed: int | None, size: int | None, gray: bool | None, sets: dict[str, Any],
+         trap: str | None = None):
+    """The recipe named on the command line, with the command-line overrides applied (``--set`` wins over
+    ``--trap``)."""
     from ..recipe import load_recipe
+    from ..render.escape_params import ESCAPE_FAMILIES
 
     color = None if gray is None else not gray
+    if trap is not None:
+        sets = {**{f"{name}.trap": [trap] for name in ESCAPE_FAMILIES}, **sets}
     return load_recipe(source, overrides=sets, seed=seed, size=size, color=color)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from .common import load, recipe_options
+from .common import load, recipe_options, trap_option
 
 
 def _read_params(path: str) -> dict:
@@ -26,15 +26,16 @@ def _read_params(path: str) -> dict:
 @click.command()
 @click.argument("source")
 @recipe_options
+@trap_option
 @click.option("--index", type=click.IntRange(0), default=0, show_default=True, help="Which image of the set.")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="PNG file to write.")
 @click.option("--params", "params_out", type=click.Path(dir_okay=False), default=None,
               help="Also write the image's parameters as JSON (re-render them with `render PARAMS.json`).")
-def render(source, seed, size, gray, sets, index, out, params_out):
+def render(source, seed, size, gray, sets, trap, index, out, params_out):
     """Render one image of a recipe to a PNG.
 
-    SOURCE is a family (ifs), a preset (ifs-colour), a recipe file (my.toml), or a parameter file written
-    by --params (params.json), which re-renders that exact image.
+    SOURCE is a family (ifs, julia, mandelbrot), a preset (ifs-colour, julia-traps), a recipe file (my.toml),
+    or a parameter file written by --params (params.json), which re-renders that exact image.
     """
     from .. import render as render_params
     from ..sheet import save_png
@@ -43,7 +44,7 @@ def render(source, seed, size, gray, sets, index, out, params_out):
         params = _read_params(source)
         img = render_params(params)
     else:
-        recipe = load(source, seed, size, gray, sets)
+        recipe = load(source, seed, size, gray, sets, trap)
         img, params = recipe.draw(index)
     save_png(img, out)
     if params_out:
@@ -56,19 +57,20 @@ def render(source, seed, size, gray, sets, index, out, params_out):
 @click.command()
 @click.argument("source")
 @recipe_options
+@trap_option
 @click.option("--n", "count", type=click.IntRange(1, 4096), default=64, show_default=True, help="Images to show.")
 @click.option("--start", type=click.IntRange(0), default=0, show_default=True, help="First image index.")
 @click.option("--cols", type=click.IntRange(1), default=None, help="Columns (default: a square grid).")
 @click.option("--labels/--no-labels", default=True, show_default=True, help="Print each image's index on it.")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="PNG file to write.")
-def preview(source, seed, size, gray, sets, count, start, cols, labels, out):
+def preview(source, seed, size, gray, sets, trap, count, start, cols, labels, out):
     """Render a contact sheet of images of a recipe (indices START to START+N-1).
 
-    SOURCE is a family (ifs), a preset (ifs-colour) or a recipe file (my.toml).
+    SOURCE is a family (ifs, julia, mandelbrot), a preset (ifs-colour, julia-traps) or a recipe file (my.toml).
     """
     from ..sheet import contact_sheet, save_png
 
-    recipe = load(source, seed, size, gray, sets)
+    recipe = load(source, seed, size, gray, sets, trap)
     indices = range(start, start + count)
     images = [recipe.image(i) for i in tqdm(indices, desc="rendering", unit="img", leave=False)]
     save_png(contact_sheet(images, cols=cols, labels=[str(i) for i in indices] if labels else None), out)

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import RenderError
-from . import ifs
+from . import escape, escape_params, ifs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +34,11 @@ class Family:
 FAMILIES: dict[str, Family] = {
     "ifs": Family("ifs", "iterated function systems drawn by the chaos game", ifs.IfsConfig,
                   ifs.sample_ifs, ifs.render_ifs),
+    "julia": Family("julia", "Julia sets of z -> z^d + c (c near the Mandelbrot boundary) with orbit traps",
+                    escape_params.JuliaConfig, escape_params.sample_julia, escape.render_escape),
+    "mandelbrot": Family("mandelbrot", "Mandelbrot, multibrot and Burning Ship windows found by a seeded zoom, "
+                         "with orbit traps", escape_params.MandelbrotConfig, escape_params.sample_mandelbrot,
+                         escape.render_escape),
 }
 
 

@@ -87,3 +87,26 @@ def test_recipe_lists_presets_and_prints_a_loadable_recipe(run, tmp_path):
     (tmp_path / "r.toml").write_text(res.output)
     assert fg.load_recipe(tmp_path / "r.toml") == fg.load_recipe("ifs-gray", size=100)
     assert "ifs.gate.fill" in run("recipe", "--keys").output
+
+
+def test_render_escape_time_families_with_a_trap(run, tmp_path):
+    res = run("render", "mandelbrot", "--seed", 3, "--size", 48, "--trap", "cross", "--out", "m.png",
+              "--params", "m.json")
+    assert res.exit_code == 0, res.output
+    params = json.loads((tmp_path / "m.json").read_text())
+    assert params["family"] == "mandelbrot" and params["trap"]["shape"] == "cross"
+    expect = fg.load_recipe("mandelbrot", seed=3, size=48, overrides={"mandelbrot.trap": ["cross"]}).image(0)
+    np.testing.assert_array_equal(read_png(tmp_path / "m.png")[2], expect)
+    assert run("render", "julia", "--seed", 3, "--size", 48, "--out", "j.png").exit_code == 0
+
+
+def test_preview_gray_sheet_of_an_escape_preset(run, tmp_path):
+    res = run("preview", "julia-traps", "--n", 4, "--size", 32, "--gray", "--trap", "circle", "--out", "s.png")
+    assert res.exit_code == 0, res.output
+    mode, size, _ = read_png(tmp_path / "s.png")
+    assert mode == "L" and size == (2 * 34 + 2, 2 * 34 + 2)
+
+
+def test_bad_trap_is_a_usage_error(run):
+    res = run("render", "julia", "--trap", "star", "--out", "x.png")
+    assert res.exit_code == 2 and "Invalid value for '--trap'" in res.output and "Traceback" not in res.output

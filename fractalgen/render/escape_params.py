@@ -1,0 +1,262 @@
+"""Recipe settings and seeded parameter samplers of the escape-time families (``julia``, ``mandelbrot``).
+
+Sources: the IPMix paper's Appendix E (Wu et al., NeurIPS 2023, arXiv:2310.04780) for the choice of orbit-trap
+Mandelbrot and Julia fractals; the rest is escape-time practice, written here from the formulas.
+
+Julia constants c lie near the boundary of the Mandelbrot set, where Julia sets are richest, by one of two
+methods: ``boundary`` puts c on the boundary of the main component, c = z - z^d with z = d^(-1 / (d - 1)) e^(it)
+(the c whose fixed point z has a multiplier d z^(d - 1) of modulus 1; the cardioid for d = 2), or for d = 2 on the
+period-2 disk c = -1 + e^(it) / 4, then moves it radially from the component's centre by a random few percent; ``band`` draws c uniformly in a box and keeps the first c
+whose own escape count lies in a middle band (the boundary's neighbourhood for any formula; Burning Ship and
+Tricorn always use it). Windows are found by a seeded zoom toward the boundary: render a coarse grid, pick one of
+the late-escaping cells whose smooth count differs most from a neighbour's (see :func:`boundary_cells`), zoom
+onto it by a random factor, repeat a random number of times, raising ``max_iter`` by a fixed amount per decade of zoom
+and never going below ``min_span``. The view is then turned by a random angle.
+
+``max_iter`` dominates the cost (every bounded pixel runs to it), so the defaults are low: 64 for Julia sets and
+96 for Mandelbrot windows at the start window, plus 32 / 48 per decade of zoom. Histogram equalisation makes the
+palette independent of ``max_iter``; on contact sheets 64 and 160 give the same pictures, at about half the cost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from ..errors import RecipeError
+from ..schema import Bool, Choices, Float, Int, Range, section, setting
+from . import color as C
+from .escape import BAILOUT, COLORINGS, FORMULAS, NO_TRAP, STATS, TRANSFERS, TRAPS, escape_grid, escape_points
+
+#: The families drawn by this module (their recipe sections share :class:`EscapeConfig`'s keys).
+ESCAPE_FAMILIES = ("julia", "mandelbrot")
+PALETTES = ("cosine", "gradient")
+C_METHODS = ("boundary", "band")
+#: Side of the coarse grid of the zoom search.
+COARSE = 16
+#: Cells of the coarse grid among which the next centre is drawn (those of largest local variation).
+COARSE_PICK = 12
+#: Candidates per batch of the ``band`` method, and batches tried before falling back to ``boundary``.
+BAND_BATCH, BAND_TRIES = 64, 16
+#: Start windows (centre, span) of the Mandelbrot-style search, by formula; multibrots start at the origin.
+MANDELBROT_START = {"power": ((-0.6, 0.0), 3.0), "burning-ship": ((-0.4, -0.5), 3.6), "tricorn": ((-0.3, 0.0), 3.6)}
+
+
+@dataclasses.dataclass(frozen=True)
+class EscapeGate:
+    interior: tuple = setting(Range((0.0, 0.9), 0.0, 1.0), "band of the fraction of pixels whose orbit stays bounded")
+    min_entropy: float = setting(Float(3.0, 0.0, 8.0), "least entropy in bits of the 64-bin gray-level histogram")
+    edges: tuple = setting(Range((0.04, 0.65), 0.0, 1.0),
+                           "band of the fraction of neighbouring pixels whose palette coordinate (before cycling) "
+                           "differs by > 0.05: below, a smooth ramp; above, aliasing noise")
+
+
+@dataclasses.dataclass(frozen=True)
+class EscapeConfig:
+    """Settings shared by the Julia and Mandelbrot families."""
+
+    formula: tuple = setting(Choices(("power",), FORMULAS), "z -> z^d + c, Burning Ship (|Re z| + i|Im z|)^d + c "
+                                                            "or Tricorn conj(z)^d + c")
+    degree: tuple = setting(Range((2, 2), 2, 6, integer=True), "exponent d, uniform on [low, high]")
+    max_iter: int = setting(Int(96, 16, 100_000), "iteration cap at the start window")
+    iter_per_decade: int = setting(Int(48, 0, 10_000), "added to max_iter per factor 10 of zoom")
+    depth: tuple = setting(Range((0, 2), 0, 40, integer=True), "zoom steps toward the boundary")
+    zoom: tuple = setting(Range((2.0, 6.0), 1.1, 16.0), "zoom factor of one step")
+    min_span: float = setting(Float(1e-12, 1e-13, 1.0), "smallest window side (float64 precision ends near 1e-13)")
+    rotate: bool = setting(Bool(True), "turn the view by a random angle")
+    trap: tuple = setting(Choices(TRAPS, TRAPS), "orbit trap shapes")
+    trap_stat: tuple = setting(Choices(("min",), STATS), "statistic of the trap distance over the orbit")
+    trap_offset: float = setting(Float(1.0, 0.0, 4.0), "trap centre uniform in the disk of this radius about 0")
+    trap_radius: tuple = setting(Range((0.1, 1.0), 0.0, 4.0), "radius of circle, square and rhombus traps")
+    coloring: tuple = setting(Choices(COLORINGS, COLORINGS),
+                              "palette from trap / smooth count, or one for the palette, the other for brightness")
+    palette: tuple = setting(Choices(PALETTES, PALETTES), "random cosine palette or gradient through 3-6 colours")
+    transfer: tuple = setting(Choices(TRANSFERS, TRANSFERS), "applied to the equalised value before the palette")
+    density: tuple = setting(Range((1.0, 3.0), 0.1, 64.0), "palette cycles over the value range")
+    background: tuple = setting(Choices(("black",), C.BACKGROUNDS), "shows where brightness is below 1")
+    supersample: int = setting(Int(1, 1, 2), "render at this factor and box-filter down (2 removes aliasing)")
+    flip: bool = setting(Bool(True), "apply a random one of the 8 flips / quarter turns")
+    gate: EscapeGate = section(EscapeGate, "quality gate")
+
+
+@dataclasses.dataclass(frozen=True)
+class JuliaConfig(EscapeConfig):
+    c_method: tuple = setting(Choices(C_METHODS, C_METHODS), "how c is put near the Mandelbrot set's boundary")
+    jitter: float = setting(Float(0.03, 0.0, 0.5), "boundary method: radial jitter of c, fraction of its radius")
+    c_band: tuple = setting(Range((10.0, 100.0), 1.0, 10_000.0), "band method: escape count band of c itself")
+    span: float = setting(Float(2.6, 1e-6, 16.0), "side of the start window, centred at 0")
+    max_iter: int = setting(Int(64, 16, 100_000), "iteration cap at the start window")
+    iter_per_decade: int = setting(Int(32, 0, 10_000), "added to max_iter per factor 10 of zoom")
+    depth: tuple = setting(Range((0, 3), 0, 40, integer=True), "zoom steps toward the boundary")
+    zoom: tuple = setting(Range((1.5, 5.0), 1.1, 16.0), "zoom factor of one step")
+
+    def check(self, where: str) -> None:
+        if self.min_span > self.span:
+            raise RecipeError(f"recipe key '{where}.min_span' = {self.min_span} is larger than '{where}.span' = "
+                              f"{self.span}, so no window fits; use a min_span below the start span")
+
+
+@dataclasses.dataclass(frozen=True)
+class MandelbrotConfig(EscapeConfig):
+    depth: tuple = setting(Range((1, 5), 0, 40, integer=True), "zoom steps toward the boundary")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _pick(rng: np.random.Generator, options: tuple):
+    return options[int(rng.integers(len(options)))]
+
+
+def boundary_constant(rng: np.random.Generator, degree: int, jitter: float) -> list[float]:
+    """c on the main cardioid of z^d + c (or, for d = 2, on the period-2 disk with probability 1/3), moved
+    radially from the component's centre by a factor in [1 - jitter, 1 + jitter]."""
+    t = rng.uniform(0.0, 2.0 * math.pi)
+    scale = 1.0 + rng.uniform(-jitter, jitter)
+    if degree == 2 and rng.random() < 1.0 / 3.0:
+        return [-1.0 + scale * 0.25 * math.cos(t), scale * 0.25 * math.sin(t)]
+    z = degree ** (-1.0 / (degree - 1)) * complex(math.cos(t), math.sin(t))
+    c = scale * (z - z**degree)
+    return [c.real, c.imag]
+
+
+def band_constant(rng: np.random.Generator, formula: str, degree: int, band: tuple) -> list[float] | None:
+    """The first of up to BAND_BATCH * BAND_TRIES uniform draws in [-2, 2]^2 whose smooth escape count lies in
+    ``band``; None if none does."""
+    for _ in range(BAND_TRIES):
+        points = rng.uniform(-2.0, 2.0, size=(BAND_BATCH, 2))
+        nu = escape_points(points, formula, degree, int(band[1]) + 1)
+        hits = np.flatnonzero((nu >= band[0]) & (nu <= band[1]))
+        if hits.size:
+            return points[hits[0]].tolist()
+    return None
+
+
+def julia_constant(rng: np.random.Generator, cfg: JuliaConfig, formula: str, degree: int) -> list[float]:
+    """A Julia constant near the boundary of the Mandelbrot-style set of the formula (see the module docstring)."""
+    method = _pick(rng, cfg.c_method)
+    if method == "band" or formula != "power":
+        c = band_constant(rng, formula, degree, cfg.c_band)
+        if c is not None:
+            return c
+    return boundary_constant(rng, degree, cfg.jitter)
+
+
+def iterations(cfg: EscapeConfig, zoom: float) -> int:
+    """max_iter at a zoom factor ``zoom`` from the start window."""
+    return int(cfg.max_iter + cfg.iter_per_decade * math.log10(max(zoom, 1.0)))
+
+
+def boundary_cells(nu: np.ndarray, max_iter: int) -> np.ndarray:
+    """Flat indices of up to COARSE_PICK cells of a coarse grid near the set's boundary: among the escaping cells
+    that escape late (smooth count in the top quarter of the escaping cells'), those whose count differs most
+    from a 4-neighbour's (bounded cells count as ``max_iter``). Escaping late keeps the zoom on the set's edge
+    rather than on the smooth exterior or inside a bounded region; the difference to a neighbour finds the
+    filaments. Stable order, so the pick is reproducible."""
+    escaped = nu >= 0.0
+    if not escaped.any():
+        return np.zeros(0, dtype=np.int64)
+    v = np.where(escaped, nu, float(max_iter))
+    score = np.zeros_like(v)
+    dx = np.abs(np.diff(v, axis=1))
+    dy = np.abs(np.diff(v, axis=0))
+    score[:, 1:] = np.maximum(score[:, 1:], dx)
+    score[:, :-1] = np.maximum(score[:, :-1], dx)
+    score[1:, :] = np.maximum(score[1:, :], dy)
+    score[:-1, :] = np.maximum(score[:-1, :], dy)
+    score[~escaped | (v < np.quantile(v[escaped], 0.75))] = 0.0
+    order = np.argsort(-score.ravel(), kind="stable")[:COARSE_PICK]
+    return order[score.ravel()[order] > 0]
+
+
+def zoom_search(rng: np.random.Generator, cfg: EscapeConfig, p: dict) -> dict:
+    """Zoom the window of ``p`` (image parameters with family, formula, degree, bailout, c, center, span) toward
+    the boundary for a random number of steps; returns center, span, max_iter and the steps taken."""
+    probe = {**p, "angle": 0.0, "trap": NO_TRAP}
+    start, center, span = p["span"], list(p["center"]), p["span"]
+    steps = int(rng.integers(cfg.depth[0], cfg.depth[1] + 1))
+    taken = 0
+    for _ in range(steps):
+        factor = rng.uniform(*cfg.zoom)
+        if span / factor < cfg.min_span:
+            break
+        max_iter = iterations(cfg, start / span)
+        nu, _ = escape_grid({**probe, "center": center, "span": span, "max_iter": max_iter}, COARSE,
+                            parallel=False)
+        cells = boundary_cells(nu, max_iter)
+        if cells.size == 0:
+            break
+        r, k = divmod(int(cells[rng.integers(cells.size)]), COARSE)
+        step = span / COARSE
+        center = [center[0] + (k + 0.5 - 0.5 * COARSE) * step, center[1] + (0.5 * COARSE - r - 0.5) * step]
+        span /= factor
+        taken += 1
+    return {"center": center, "span": span, "max_iter": iterations(cfg, start / span), "depth": taken}
+
+
+def sample_trap(rng: np.random.Generator, cfg: EscapeConfig) -> dict:
+    """Trap shape, statistic, centre (uniform in a disk), radius and angle."""
+    shape = _pick(rng, cfg.trap)
+    stat = _pick(rng, cfg.trap_stat)
+    rho = cfg.trap_offset * math.sqrt(rng.random())
+    phi = rng.uniform(0.0, 2.0 * math.pi)
+    return {"shape": shape, "stat": stat, "center": [rho * math.cos(phi), rho * math.sin(phi)],
+            "radius": float(rng.uniform(*cfg.trap_radius)), "angle": float(rng.uniform(0.0, math.pi))}
+
+
+def sample_palette(rng: np.random.Generator, kinds: tuple) -> dict:
+    """A random cosine palette (a, b, c, d as 3-vectors) or a gradient through 3-6 random colours, one of them
+    bright (all-dark gradients made dim, murky images)."""
+    kind = _pick(rng, kinds)
+    if kind == "cosine":
+        abcd = [rng.uniform(0.3, 0.7, 3), rng.uniform(0.25, 0.5, 3), rng.uniform(0.5, 1.5, 3), rng.random(3)]
+        return {"kind": "cosine", "abcd": [v.tolist() for v in abcd]}
+    stops = [C.random_color(rng, (0.3, 1.0), (0.1, 1.0)) for _ in range(int(rng.integers(3, 7)))]
+    stops[int(rng.integers(len(stops)))] = C.random_color(rng, (0.3, 1.0), (0.85, 1.0))  # one bright stop
+    return {"kind": "gradient", "stops": stops}
+
+
+def _view_and_look(rng: np.random.Generator, cfg: EscapeConfig, p: dict, color: bool) -> dict:
+    """Add the view (zoom search and angle), trap and colouring parameters shared by both families."""
+    p.update(zoom_search(rng, cfg, p))
+    p["angle"] = float(rng.uniform(0.0, 2.0 * math.pi)) if cfg.rotate else 0.0
+    p["trap"] = sample_trap(rng, cfg)
+    p["coloring"] = _pick(rng, cfg.coloring)
+    p["palette"] = sample_palette(rng, cfg.palette)
+    p["transfer"] = _pick(rng, cfg.transfer)
+    p["density"] = float(rng.uniform(*cfg.density))
+    p["offset"] = float(rng.random())
+    p["background"] = C.sample_background(rng, cfg.background, color)
+    p["supersample"] = cfg.supersample
+    p["flip"] = int(rng.integers(8)) if cfg.flip else 0
+    return p
+
+
+def _start(rng: np.random.Generator, cfg: EscapeConfig, family: str, size: int, color: bool) -> dict:
+    formula = _pick(rng, cfg.formula)
+    degree = int(rng.integers(cfg.degree[0], cfg.degree[1] + 1))
+    return {"family": family, "size": size, "color": color, "formula": formula, "degree": degree,
+            "bailout": BAILOUT}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# samplers
+
+
+def sample_julia(rng: np.random.Generator, cfg: JuliaConfig, size: int, color: bool) -> dict:
+    """Every parameter of one Julia image (JSON data); :func:`.escape.render_escape` turns it into pixels."""
+    p = _start(rng, cfg, "julia", size, color)
+    p["c"] = julia_constant(rng, cfg, p["formula"], p["degree"])
+    p.update(center=[0.0, 0.0], span=cfg.span)
+    return _view_and_look(rng, cfg, p, color)
+
+
+def sample_mandelbrot(rng: np.random.Generator, cfg: MandelbrotConfig, size: int, color: bool) -> dict:
+    """Every parameter of one Mandelbrot-style image (z0 = 0, c = pixel), window found by the zoom search."""
+    p = _start(rng, cfg, "mandelbrot", size, color)
+    center, span = MANDELBROT_START[p["formula"]] if p["degree"] == 2 else ((0.0, 0.0), 3.0)
+    p.update(center=list(center), span=span)
+    return _view_and_look(rng, cfg, p, color)
