@@ -14,8 +14,10 @@ SAMPLE_SETS = Path(__file__).resolve().parents[1] / "sample_sets"
 NAMES = sorted(p.stem for p in SAMPLE_SETS.glob("*.toml"))
 
 
-def test_the_standard_ifs_sets_are_there():
-    assert {"ifs-colour", "ifs-gray"} <= set(NAMES)
+def test_the_standard_sets_are_there():
+    standard = {"ifs-colour", "ifs-gray", "julia-traps", "mandelbrot-traps", "ipmix-like", "layermix-gray"}
+    assert standard <= set(NAMES)
+    assert standard <= set(presets()), "each standard set is also a built-in preset"
 
 
 @pytest.mark.parametrize("name", NAMES)
