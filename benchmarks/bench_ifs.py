@@ -82,11 +82,12 @@ def kernels(points: int, repeats: int) -> None:
     key = np.uint64(params["key"])
     grid = np.zeros((256, 256), np.uint32)
     colour = np.zeros((256, 256), np.float32)
-    no_colour = np.zeros((0, 0), np.float32)
+    no_colour = None  # counting only: the renderer's call for grayscale and hue-coloured images
     mc = np.linspace(0, 1, len(coef))
 
     def ours(n, cs):
-        return lambda: ifs._chaos_game(coef, cum, mc, x0, y0, key, n, x_lo, y_lo, scale, grid, cs)
+        return lambda: ifs._chaos_game(coef, cum, None if cs is None else mc, x0, y0, key, n, x_lo, y_lo, scale,
+                                       grid, cs)
 
     for warm in (ours(10, no_colour), ours(10, colour),
                  lambda: bare_numpy_random(coef, cum, 10, x_lo, y_lo, scale, grid),

@@ -15,6 +15,11 @@ JIT_FLAGS = {"cache": True, "nogil": True, "fastmath": False, "error_model": "nu
 #: Decorator for serial kernels.
 njit = numba.njit(**JIT_FLAGS)
 
+#: Decorator for tiny helpers called once per step of a hot loop (a random-number step, a table pick): numba
+#: inlines them into the caller's IR, which LLVM does not always do across numba functions (measured: the IFS
+#: chaos game ran at 0.82 of a hand-inlined loop without it, 1.0 with it).
+njit_inline = numba.njit(inline="always", **JIT_FLAGS)
+
 
 def njit_parallel(fn):
     """Decorator for kernels whose outer loop is a ``prange`` over independent rows (results never depend on

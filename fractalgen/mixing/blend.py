@@ -31,7 +31,7 @@ import numpy as np
 
 from .._jit import njit
 from ..errors import ImageInputError, RecipeError
-from ..render.ifs import _splitmix64
+from .._random import splitmix64
 
 BLENDS = ("add", "multiply", "random_pixels", "random_elements")
 #: The reference's floor on the partner before a negative power (``clip(1e-37)``).
@@ -102,7 +102,7 @@ def _mask_kernel(key, threshold, out):
     z = np.uint64(0)
     for i in range(out.shape[0]):
         if i % 4 == 0:
-            state, z = _splitmix64(state)
+            state, z = splitmix64(state)
         out[i] = ((z >> np.uint64(16 * (i % 4))) & np.uint64(0xFFFF)) < threshold
 
 

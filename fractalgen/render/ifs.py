@@ -26,7 +26,8 @@ import math
 
 import numpy as np
 
-from .._jit import njit
+from .._jit import njit, njit_inline
+from .._random import splitmix64, uniform
 from ..errors import RecipeError
 from ..schema import Bool, Choices, Float, Int, Range, section, setting
 from . import color as C
@@ -152,24 +153,14 @@ def sample_ifs(rng: np.random.Generator, cfg: IfsConfig, size: int, color: bool)
 # kernels
 
 
-@njit
-def _splitmix64(state):
-    """One step of splitmix64 (Steele, Lea & Flood 2014): returns the new state and a 64-bit output."""
-    state = state + np.uint64(0x9E3779B97F4A7C15)
-    z = state
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return state, z ^ (z >> np.uint64(31))
-
-
-@njit
+@njit_inline
 def _pick(cum, z):
     """Index of the map chosen by the 64-bit random ``z`` from cumulative probabilities ``cum``.
 
     Counts the thresholds below ``u`` instead of searching: a search branches on a random outcome and
     mispredicts; the count is branch-free and made the chaos game 1.3-1.6x faster (benchmarks/bench_ifs.py).
     """
-    u = np.float64(z >> np.uint64(11)) * 1.1102230246251565e-16
+    u = uniform(z)
     j = 0
     for i in range(cum.shape[0] - 1):
         j += u >= cum[i]
@@ -181,7 +172,7 @@ def _choices(cum, key, n):
     out = np.empty(n, dtype=np.int64)
     state = np.uint64(key)
     for i in range(n):
-        state, z = _splitmix64(state)
+        state, z = splitmix64(state)
         out[i] = _pick(cum, z)
     return out
 
@@ -192,7 +183,7 @@ def _chaos_bounds(coef, cum, x, y, key, n):
     state = np.uint64(key)
     x_min, x_max, y_min, y_max = x, x, y, y
     for _ in range(n):
-        state, z = _splitmix64(state)
+        state, z = splitmix64(state)
         j = _pick(cum, z)
         x, y = coef[j, 0] * x + coef[j, 1] * y + coef[j, 4], coef[j, 2] * x + coef[j, 3] * y + coef[j, 5]
         x_min, x_max = min(x_min, x), max(x_max, x)
@@ -204,24 +195,25 @@ def _chaos_bounds(coef, cum, x, y, key, n):
 def _chaos_game(coef, cum, map_color, x, y, key, n, x_lo, y_lo, scale, counts, color_sum):
     """Run ``n`` chaos-game steps from (x, y), adding each point that falls in the frame to ``counts``.
 
-    When ``color_sum`` is non-empty it also accumulates the running-average colour coordinate
-    ``c <- (c + map_color[j]) / 2`` of every hit (fractal-flame colouring).
+    With ``color_sum`` (and ``map_color``) given, it also accumulates the running-average colour coordinate
+    ``c <- (c + map_color[j]) / 2`` of every hit (fractal-flame colouring). Pass ``None`` for both to count hits
+    only: numba compiles that case separately with the colour branches removed, so counting costs exactly what a
+    bare loop costs (benchmarks/bench_ifs.py).
     """
     h, w = counts.shape
-    with_color = color_sum.shape[0] > 0
     state = np.uint64(key)
     c = 0.5
     for _ in range(n):
-        state, z = _splitmix64(state)
+        state, z = splitmix64(state)
         j = _pick(cum, z)
         x, y = coef[j, 0] * x + coef[j, 1] * y + coef[j, 4], coef[j, 2] * x + coef[j, 3] * y + coef[j, 5]
         fc = (x - x_lo) * scale
         fr = (y - y_lo) * scale
-        if with_color:
+        if color_sum is not None:
             c = 0.5 * (c + map_color[j])
         if 0.0 <= fc < w and 0.0 <= fr < h:
             counts[int(fr), int(fc)] += 1
-            if with_color:
+            if color_sum is not None:
                 color_sum[int(fr), int(fc)] += c
 
 
@@ -278,15 +270,17 @@ def frame(params: dict, grid: int) -> tuple[float, float, float]:
     return cx - 0.5 * span, cy - 0.5 * span, grid / span
 
 
-def density(params: dict, with_color: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Hit counts (grid, grid) uint32 and, if asked, the summed colour coordinate per grid pixel."""
+def density(params: dict, with_color: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Hit counts (grid, grid) uint32 and, if asked, the summed colour coordinate per grid pixel (else None)."""
     grid = params["size"] * params["supersample"]
     coef, cum = system_arrays(params)
     x0, y0 = fixed_point(coef[0])
     x_lo, y_lo, scale = frame(params, grid)
     counts = np.zeros((grid, grid), dtype=np.uint32)
-    color_sum = np.zeros((grid, grid) if with_color else (0, 0), dtype=np.float32)
-    map_color = np.asarray(params.get("map_colors", [0.0] * len(coef)), dtype=np.float64)
+    color_sum = map_color = None
+    if with_color:
+        color_sum = np.zeros((grid, grid), dtype=np.float32)
+        map_color = np.asarray(params.get("map_colors", [0.0] * len(coef)), dtype=np.float64)
     _chaos_game(coef, cum, map_color, x0, y0, np.uint64(params["key"]), params["points"],
                 x_lo, y_lo, scale, counts, color_sum)
     return counts, color_sum
