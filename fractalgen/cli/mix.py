@@ -24,10 +24,10 @@ def _load_image(path: str, size: int):
 @click.command()
 @click.argument("source")
 @click.argument("image", type=click.Path(exists=True, dir_okay=False))
-@click.option("--method", type=click.Choice(["pixmix", "ipmix", "layermix"]), default="ipmix", show_default=True,
-              help="Mixing method.")
+@click.option("--method", type=click.Choice(["pixmix", "ipmix", "layermix", "fractalmaskmix"]), default="ipmix",
+              show_default=True, help="Mixing method (fractalmaskmix: the MiAMix masks mixing in a fractal).")
 @click.option("--preset", type=click.Choice(["cifar", "imagenet"]), default=None,
-              help="Hyper-parameters of the method; default: cifar up to --size 64, else imagenet.")
+              help="Hyper-parameters of PixMix / IPMix / LayerMix; default: cifar up to --size 64, else imagenet.")
 @click.option("--n", "count", type=click.IntRange(1, 1024), default=16, show_default=True,
               help="Augmented versions to show.")
 @click.option("--size", type=click.IntRange(8, 2048), default=224, show_default=True,
@@ -45,13 +45,16 @@ def mix(source, image, method, preset, count, size, seed, fractals, cols, labels
     SOURCE is a fractal store folder, or a preset / recipe (ifs-colour, my.toml) from which --fractals images are
     rendered now at the mixing size. IMAGE is a PNG or JPEG file.
     """
-    from ..mixing import METHODS, FractalSource
+    from ..mixing import METHODS, FractalMaskMix, FractalSource
     from ..sheet import contact_sheet, save_png
 
     img = _load_image(image, size)
     preset = preset or ("cifar" if size <= 64 else "imagenet")
     fractal_source = FractalSource.from_name(source, size, n=fractals, seed=seed)
-    aug = METHODS[method](fractal_source, preset, seed=seed)
+    if method == "fractalmaskmix":
+        aug, preset = FractalMaskMix(fractal_source, seed=seed), "MiAMix defaults"
+    else:
+        aug = METHODS[method](fractal_source, preset, seed=seed)
     views = [aug(img) for _ in range(count)]
     names = ["input", *(str(i) for i in range(1, count + 1))] if labels else None
     save_png(contact_sheet([img, *views], cols=cols, labels=names), out)

@@ -25,12 +25,15 @@ def read_png(path):
         return im.mode, im.size, np.asarray(im)
 
 
-@pytest.mark.parametrize("method", ["pixmix", "ipmix", "layermix"])
+NAMES = dict(pixmix="PixMix", ipmix="IPMix", layermix="LayerMix", fractalmaskmix="FractalMaskMix")
+
+
+@pytest.mark.parametrize("method", sorted(NAMES))
 def test_mix_writes_the_input_then_n_views(run, tmp_path, method):
     res = run("mix", "ifs-gray", "photo.png", "--method", method, "--n", 5, "--size", 24, "--fractals", 6,
               "--cols", 3, "--out", "sheet.png")
     assert res.exit_code == 0, res.output
-    assert f"the input and 5 {dict(pixmix='PixMix', ipmix='IPMix', layermix='LayerMix')[method]} views" in res.output
+    assert f"the input and 5 {NAMES[method]} views" in res.output
     mode, size, sheet = read_png(tmp_path / "sheet.png")
     assert mode == "RGB" and size == (3 * 26 + 2, 2 * 26 + 2)  # 6 tiles of 24 px, 2 px gaps
     tiles = [sheet[2 + r * 26: 2 + r * 26 + 24, 2 + c * 26: 2 + c * 26 + 24] for r in range(2) for c in range(3)]
