@@ -5,6 +5,9 @@
 
 Each figure is the best of ``--repeats`` runs (the machine's noise only ever adds time); the median follows in
 brackets. Target (issue 6): MiAMix on a 128 x 32 x 32 batch in <= 5 ms.
+
+CPU tensors run the numba kernels on a view of their memory (``MiAMix(cpu_kernels=True)``, the default); the
+"tensor operations" row times the pure-torch path that a GPU runs, forced onto the CPU.
 """
 
 from __future__ import annotations
@@ -77,11 +80,20 @@ def bench_config(b: int, size: int, repeats: int, torch, device: str) -> list[st
     floats = images.astype(np.float32) / 255
     lines.append(row("MiAMix, numpy float32", timed(lambda: mix(floats, labels), repeats), b))
     if torch is not None:
+        # a CPU tensor runs the numba kernels on its memory; cpu_kernels=False runs the tensor operations that a
+        # GPU runs, here on the CPU
+        ops = MiAMix(num_classes=100, seed=0, cpu_kernels=False)
         for dev in dict.fromkeys(["cpu", device]):
             sync = torch.cuda.synchronize if dev.startswith("cuda") else (lambda: None)
             x = torch.as_tensor(floats).permute(0, 3, 1, 2).contiguous().to(dev)
             y = torch.as_tensor(labels).to(dev)
+            if dev == "cpu":
+                x8 = torch.as_tensor(images).permute(0, 3, 1, 2).contiguous()
+                lines.append(row("MiAMix, torch uint8 on cpu", timed(lambda: mix(x8, y), repeats), b))
             lines.append(row(f"MiAMix, torch float32 on {dev}", timed(lambda: mix(x, y), repeats, sync), b))
+            if dev == "cpu":
+                lines.append(row("MiAMix, torch float32 on cpu, tensor operations (the GPU path)",
+                                 timed(lambda: ops(x, y), repeats), b))
     fractal_mix = FractalMaskMix(fractal_source(size), seed=0)
     lines.append(row("FractalMaskMix, one uint8 image (ms per image)",
                      timed(lambda: fractal_mix(images[0]), repeats), 1))

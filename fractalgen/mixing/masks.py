@@ -343,24 +343,24 @@ def agmix(lam, shape: Shape, rng: np.random.Generator) -> np.ndarray:
 # mask augmentation
 
 
-def _along(axis: int, start: int, stop: int) -> tuple:
-    index = [slice(None)] * 3
-    index[axis] = slice(start, stop)
-    return tuple(index)
-
-
-def _box_axis(masks, r: int, axis: int, xp: Backend):
-    """Mean over the window [j - r, j + r] along ``axis`` (1 or 2), shrunk to the part inside the mask."""
+def _box_axis(masks, radius: np.ndarray, axis: int, xp: Backend):
+    """Mean over the window [j - r, j + r] along ``axis`` (1 or 2), r = radius[k] for mask k, shrunk to the part
+    inside the mask. All radii in one pass (a pass per radius would launch some 16 tensor operations each)."""
     size = masks.shape[axis]
-    r = min(r, size - 1)
-    csum = xp.cumsum(masks, axis)  # csum[j] = m[0] + ... + m[j]; window sum = csum[min(j + r, end)] - csum[j - r - 1]
-    total = xp.empty(masks.shape)
-    total[_along(axis, 0, size - r)] = csum[_along(axis, r, size)]
-    total[_along(axis, size - r, size)] = csum[_along(axis, size - 1, size)]
-    total[_along(axis, r + 1, size)] -= csum[_along(axis, 0, size - r - 1)]
-    j = np.arange(size)
-    counts = np.minimum(j + r, size - 1) - np.maximum(j - r, 0) + 1
-    return total / xp.asarray(counts.reshape([-1 if a == axis else 1 for a in range(3)]))
+    r = np.minimum(radius, size - 1)[:, None]
+    j = np.arange(size)[None, :]
+    hi, lo = np.minimum(j + r, size - 1), j - r - 1  # window sum = csum[hi] - csum[lo], nothing below index 0
+    counts = hi - np.maximum(j - r, 0) + 1
+
+    def per_row(a):  # (n, size) -> broadcastable against the masks along ``axis``
+        return a[:, :, None] if axis == 1 else a[:, None, :]
+
+    csum = xp.cumsum(masks, axis)  # csum[j] = m[0] + ... + m[j]
+    total, below = (xp.take_along(csum, xp.ints(i), axis) for i in (hi, np.maximum(lo, 0)))
+    below *= per_row(xp.asarray(lo >= 0))  # in place: fresh large tensors cost page faults on a CPU
+    total -= below
+    total /= per_row(xp.asarray(counts))
+    return total
 
 
 @njit
@@ -398,18 +398,18 @@ def _box_kernel(masks, radius):
 
 
 def _smooth_rows(masks, radius: np.ndarray, xp: Backend) -> None:
-    """Box-filter the masks with radius > 0 in place: the kernel on numpy, one vectorised pass per window size
-    on torch."""
+    """Box-filter the masks with radius > 0 in place: the kernel on numpy, one vectorised pass for all window
+    sizes on torch."""
     if isinstance(xp, NumpyBackend):
         work = np.ascontiguousarray(masks, np.float32)
         _box_kernel(work, np.asarray(radius, np.int64))
         if work is not masks:
             masks[...] = work
         return
-    for r in np.unique(radius[radius > 0]):
-        rows = np.flatnonzero(radius == r)
-        idx = slice(None) if rows.size == radius.size else xp.ints(rows)
-        out = _box_axis(_box_axis(masks[idx], int(r), 1, xp), int(r), 2, xp)
+    rows = np.flatnonzero(radius > 0)
+    if rows.size:
+        idx, r = slice(None) if rows.size == radius.size else xp.ints(rows), radius[rows]
+        out = _box_axis(_box_axis(masks[idx], r, 1, xp), r, 2, xp)
         masks[idx] = xp.clip(out, 0.0, 1.0)  # cumulative sums round a little outside [0, 1]
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from fractalgen.errors import ImageInputError
-from fractalgen.mixing import FractalMaskMix, MiAMix
+from fractalgen.mixing import FractalMaskMix, MiAMix, masks
 from fractalgen.mixing._backend import NumpyBackend
 from fractalgen.mixing.miamix import flip_shift
 
@@ -205,6 +205,25 @@ def test_only_cutting_masks_are_augmented_at_their_rates():
 # -- merge and lambda options (MixUp-only stacks have closed forms) ----------------------------------------------
 
 
+@pytest.mark.parametrize("merge", ["product", "sum"])
+def test_merged_mask_combines_each_samples_augmented_layers_in_order(merge):
+    mix = MiAMix(num_classes=2, k_max=3, merge=merge, p_aug=0.5, p_smooth=0.5, seed=30)
+    params = mix.sample_params(40, (16, 16))["masks"]
+    layers = {}
+    for g in params["groups"]:
+        out = masks.render(g["method"], g["params"], (16, 16))
+        if g["augment"] is not None:
+            out = mix.stack.augment.apply(out, g["augment"])
+        layers.update({(s, l): m for s, l, m in zip(g["sample"], g["layer"], out)})
+    merged = mix.stack.render(params, (16, 16), NumpyBackend())
+    for i in range(40):
+        expected = layers[i, 0]
+        for level in range(1, params["k"][i]):
+            other = layers[i, level]
+            expected = expected * other if merge == "product" else np.clip(expected + other, 0, 1)
+        np.testing.assert_array_equal(merged[i], expected)
+
+
 @pytest.mark.parametrize("merge, lam_from", [("product", "mask"), ("sum", "mask"), ("product", "drawn")])
 def test_merge_and_lambda_options(merge, lam_from):
     mix = MiAMix(num_classes=30, methods=["mixup"], merge=merge, lam_from=lam_from, p_self=0.0, k_max=3, seed=9)
@@ -241,20 +260,76 @@ def test_pickled_mix_continues_the_same_stream():
     np.testing.assert_array_equal(mix(x, y)[0], copy(x, y)[0])
 
 
+@pytest.mark.parametrize("cpu_kernels", [True, False])
 @pytest.mark.parametrize("dtype", ["uint8", "float32"])
-def test_numpy_and_torch_paths_agree(dtype, torch_rng_guard, global_rng_guard):
+def test_numpy_and_torch_paths_agree(dtype, cpu_kernels, torch_rng_guard, global_rng_guard):
     torch = torch_rng_guard
     x = batch(33, 32, np.uint8 if dtype == "uint8" else np.float32, seed=14)
     y = rng(2).integers(0, 10, 33)
     out_np, soft_np = MiAMix(num_classes=10, seed=15)(x, y)
     xt = torch.as_tensor(x).permute(0, 3, 1, 2).contiguous()
-    out_t, soft_t = MiAMix(num_classes=10, seed=15)(xt, torch.as_tensor(y))
+    out_t, soft_t = MiAMix(num_classes=10, seed=15, cpu_kernels=cpu_kernels)(xt, torch.as_tensor(y))
     assert out_t.dtype == xt.dtype and soft_t.dtype == torch.float32 and out_t.device == xt.device
     np.testing.assert_allclose(soft_t.numpy(), soft_np, atol=1e-5)
     diff = np.abs(out_t.permute(0, 2, 3, 1).numpy().astype(np.float64) - out_np)
     # uint8: round-half-even (torch) vs half-up (kernel) may differ by one level; FMix near-ties swap a pixel
     tolerance = 1 if dtype == "uint8" else 1e-5
     assert (diff > tolerance).mean() < 1e-3
+
+
+def as_tensor_batch(torch, x):
+    return torch.as_tensor(x).permute(0, 3, 1, 2).contiguous()
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+def test_cpu_tensors_run_the_kernels_and_give_the_numpy_result_exactly(dtype, torch_rng_guard, global_rng_guard):
+    torch = torch_rng_guard
+    x, y = batch(9, 20, dtype, seed=22)[:, :, :12], rng(3).integers(0, 4, 9)  # odd batch, not square
+    out_np, soft_np = MiAMix(num_classes=4, p_self=0.5, seed=23)(x, y)
+    xt = as_tensor_batch(torch, x)
+    before = xt.clone()
+    out_t, soft_t = MiAMix(num_classes=4, p_self=0.5, seed=23)(xt, torch.as_tensor(y))
+    assert out_t.is_contiguous() and out_t.dtype == xt.dtype and soft_t.dtype == torch.float32
+    np.testing.assert_array_equal(out_t.permute(0, 2, 3, 1).numpy(), out_np)
+    np.testing.assert_array_equal(soft_t.numpy(), soft_np)
+    assert torch.equal(xt, before)
+
+
+def test_cpu_kernels_take_any_tensor_memory_layout(torch_rng_guard):
+    torch = torch_rng_guard
+    x, y = batch(7, 16, np.float32, seed=24), torch.arange(7) % 3
+    expected = MiAMix(num_classes=3, p_self=0.5, seed=25)(as_tensor_batch(torch, x), y)[0]
+    channels_last = as_tensor_batch(torch, x).contiguous(memory_format=torch.channels_last)
+    strided = as_tensor_batch(torch, np.concatenate([x, x], axis=2))[:, :, :, ::2]  # every other column
+    strided[:] = as_tensor_batch(torch, x)
+    for xt in (channels_last, strided, as_tensor_batch(torch, np.repeat(x, 2, axis=0))[::2]):
+        assert torch.equal(MiAMix(num_classes=3, p_self=0.5, seed=25)(xt, y)[0], expected)
+
+
+def test_tensors_the_kernels_cannot_view_take_the_tensor_operations(torch_rng_guard):
+    torch = torch_rng_guard
+    x, y = batch(6, 16, np.float32, seed=26), torch.arange(6) % 2
+    expected = MiAMix(num_classes=2, seed=27)(x, y.numpy())[0]
+    half = MiAMix(num_classes=2, seed=27)(as_tensor_batch(torch, x).to(torch.bfloat16), y)[0]
+    assert half.dtype == torch.bfloat16
+    np.testing.assert_allclose(half.float().permute(0, 2, 3, 1).numpy(), expected, atol=1e-2)
+    leaf = as_tensor_batch(torch, x).requires_grad_()
+    out = MiAMix(num_classes=2, seed=27)(leaf, y)[0]
+    out.sum().backward()  # the graph is kept: the mix is differentiable in the images
+    assert leaf.grad is not None and leaf.grad.shape == leaf.shape
+
+
+def test_self_augment_sees_tensors_on_the_kernel_path(torch_rng_guard):
+    torch = torch_rng_guard
+
+    def flip(images, gen):
+        assert isinstance(images, torch.Tensor) and images.shape[1] == 3
+        return images.flip(3)
+
+    x = batch(5, 16, np.float32, seed=28)
+    mix = MiAMix(num_classes=2, p_self=1.0, self_augment=flip, seed=29)
+    out, _ = mix(as_tensor_batch(torch, x), torch.zeros(5, dtype=torch.int64))
+    np.testing.assert_allclose(out.permute(0, 2, 3, 1).numpy(), x[:, :, ::-1], atol=1e-6)
 
 
 def test_torch_labels_one_hot_on_the_device(torch_rng_guard):
