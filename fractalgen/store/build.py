@@ -20,8 +20,10 @@ are terminated, temporaries removed, finished shards kept, and :class:`Interrupt
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures as cf
 import contextlib
+import gc
 import multiprocessing as mp
 import os
 import signal
@@ -68,6 +70,17 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS, Windows
         return os.cpu_count() or 1
+
+
+def freeze_at_exit() -> None:
+    """Make this process exit ~0.3 s sooner: freeze every live object when it exits, so the interpreter's
+    shutdown garbage collections skip them (the OS frees the memory anyway).
+
+    With numpy, numba and h5py loaded, shutdown spends ~0.3 s walking ~100k tracked objects. That is on the
+    critical path of every run: the parent waits for its workers to exit, and the user for the command.
+    Registered once per process (atexit runs it after the last line of work)."""
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
 
 
 def make_shard(source: ItemSource, directory: Path, plan: StorePlan, k: int, check: bool,
@@ -119,6 +132,7 @@ _WORKER: tuple | None = None
 def _init_worker(source: ItemSource, directory: str, plan: StorePlan, queue: Any) -> None:
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it terminates the pool
+    freeze_at_exit()
     source.setup_worker()
     _WORKER = (source, Path(directory), plan, _Reporter(queue))
 

@@ -13,6 +13,10 @@ The writer is the only code that creates shard files. It writes ``shard-KKKKK.h5
 it (see :mod:`.files`); it never opens a final path for writing, because HDF5 truncates a file opened with "w"
 even while another process reads it. The file bytes are a pure function of the plan, the shard number and the
 images and params written: no timestamps (``track_times=False``), fixed attribute order.
+
+gzip and uncompressed image chunks are encoded by :mod:`.chunks` and stored with ``H5Dwrite_chunk``, bypassing
+h5py's slicing and HDF5's filter pipeline (~0.3 ms less per 256 px image); the chunks are the ones HDF5's
+declared filters would have stored. lzf chunks go through HDF5 as before.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import h5py
 import numpy as np
 
 from ..errors import ImageInputError, StoreError
+from .chunks import direct_codec, encode_chunk, read_image
 from .files import TMP_SUFFIX, sha256_file, shard_name, tmp_path, publish
 from .manifest import FORMAT, SCHEMA_VERSION, ShardEntry, StorePlan
 
@@ -97,6 +102,8 @@ class ShardWriter:
         self._images = self._file.create_dataset(
             "images", shape=(self.count, *self.plan.shape), dtype=np.uint8, chunks=(1, *self.plan.shape),
             fletcher32=True, track_times=False, **FILTERS[self.plan.compression])
+        # gzip and none: encode chunks here, exactly as the declared filters would (see .chunks)
+        self._codec = direct_codec(self._images)
 
     def write(self, image: np.ndarray, params: dict) -> None:
         """Append the next image (uint8, the plan's (H, W, C)) and its JSON-serialisable params."""
@@ -120,8 +127,12 @@ class ShardWriter:
             self._columns[name].append(value)
         if self._file is None:
             self._open()
-        self._images[self._n] = image
-        self._hash.update(np.ascontiguousarray(image).data)
+        image = np.ascontiguousarray(image)
+        if self._codec is None:
+            self._images[self._n] = image
+        else:
+            self._images.id.write_direct_chunk((self._n, 0, 0, 0), encode_chunk(image, self._codec, GZIP_LEVEL))
+        self._hash.update(image.data)
         self._params.append(text)
         self._n += 1
 
@@ -207,15 +218,16 @@ def _check_layout(f: h5py.File, plan: StorePlan, k: int) -> list[str]:
 
 
 def _check_images(f: h5py.File, plan: StorePlan, k: int, on_image: Callable[[int], None] | None) -> list[str]:
-    """Read every image (HDF5 checks each chunk's fletcher32) and compare the images' sha256."""
+    """Read every image (checking each chunk's fletcher32) and compare the images' sha256."""
     first, count = plan.shard(k)
     images = f["images"]
-    buf = np.empty((1, *plan.shape), np.uint8)
+    codec = direct_codec(images)
+    buf = np.empty(plan.shape, np.uint8)
     digest = hashlib.sha256()
     problems = []
     for j in range(count):
         try:
-            images.read_direct(buf, np.s_[j:j + 1])
+            read_image(images, codec, j, buf)
         except OSError as err:
             problems.append(f"image {first + j} (position {j} in the shard) fails its checksum or cannot be "
                             f"decoded ({err})")

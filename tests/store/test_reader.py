@@ -6,12 +6,16 @@ from __future__ import annotations
 import multiprocessing as mp
 import pickle
 
+import h5py
 import numpy as np
 import pytest
 
 import fractalgen as fg
 from fractalgen.errors import CorruptShardError, StoreError
 from fractalgen.store import fit_square
+from fractalgen.store.chunks import fletcher32
+
+from .conftest import make_small
 
 RECIPE = fg.load_recipe("ifs-colour", size=32, seed=5)
 
@@ -164,10 +168,47 @@ def test_a_shard_deleted_after_open_is_a_corrupt_shard_error_on_access(store_cop
             store[35]
 
 
-def test_a_damaged_chunk_reads_as_a_corrupt_shard_error_naming_the_shard(store_copy, flip_byte):
+def test_a_damaged_chunk_is_a_corrupt_shard_error_naming_shard_image_and_check(store_copy, flip_byte):
     flip_byte(store_copy / "shard-00001.h5", 4)
     store = fg.open_store(store_copy)  # same size: open cannot tell; the read does
     with store:
         np.testing.assert_array_equal(store[19], RECIPE.image(19))
-        with pytest.raises(CorruptShardError, match=r"shard-00001.h5' \(images 16..31\) cannot be read"):
+        with pytest.raises(CorruptShardError, match=r"shard-00001.h5' \(images 16..31\) cannot be read \(image 20: "
+                                                    r"its chunk fails the fletcher32 checksum"):
             store[20]
+        with pytest.raises(CorruptShardError, match=r"\(image 20: its chunk fails"):
+            store[18:22]
+
+
+def test_damage_behind_a_valid_fletcher32_is_caught_by_the_deflate_streams_adler32(store_copy):
+    """A chunk whose stored bytes were altered and then re-checksummed (as a buggy writer or tool might):
+    fletcher32 passes, the pixels' adler32 inside the zlib stream does not."""
+    path = store_copy / "shard-00000.h5"
+    with h5py.File(path, "r") as f:
+        info = f["images"].id.get_chunk_info(3)
+    raw = bytearray(path.read_bytes()[info.byte_offset:info.byte_offset + info.size])
+    raw[-5] ^= 0x01  # last byte of the adler32
+    raw[-4:] = fletcher32(bytes(raw[:-4])).to_bytes(4, "little")
+    with open(path, "r+b") as fh:
+        fh.seek(info.byte_offset)
+        fh.write(raw)
+    with fg.open_store(store_copy) as store:
+        np.testing.assert_array_equal(store[2], RECIPE.image(2))
+        with pytest.raises(CorruptShardError, match=r"\(image 3: its pixels fail the adler32 checksum"):
+            store[3]
+
+
+@pytest.mark.parametrize("compression", ["gzip", "lzf", "none"])
+def test_every_compression_reads_back_what_hdf5_reads(tmp_path, compression):
+    """gzip and none are decoded by fractalgen itself, lzf by HDF5: all three give HDF5's pixels."""
+    path = make_small(tmp_path / compression, count=20, compression=compression)
+    with fg.open_store(path) as store:
+        expect = []
+        for entry in store.shards:
+            with h5py.File(path / entry.file, "r") as f:
+                assert f["images"].compression == (None if compression == "none" else compression)
+                expect.append(f["images"][()])
+        expect = np.concatenate(expect)
+        np.testing.assert_array_equal(store[:], expect)
+        np.testing.assert_array_equal(np.stack([store[i] for i in range(20)]), expect)
+        np.testing.assert_array_equal(expect[3], RECIPE.image(3))
