@@ -14,8 +14,8 @@ random read. This module moves the pipeline out of HDF5 without changing a byte 
   does, inflates the raw deflate stream and checks the zlib stream's adler32 itself (vectorised: ~5x zlib's).
   It refuses every chunk HDF5 refuses, naming the check that failed, and is stricter where HDF5 silently
   returns made-up pixels: a stream that decodes to fewer bytes than an image, and a chunk that was never
-  written (see :func:`decode_chunk` for the details). Another filter pipeline (lzf, shuffle, a plugin), or a chunk whose filter mask says
-  HDF5 skipped a filter, is read through HDF5 as before (:func:`read_image`).
+  written (see :func:`decode_chunk` for the details). Another filter pipeline (lzf, shuffle, a plugin), or a
+  chunk whose filter mask says HDF5 skipped a filter, is read through HDF5 as before (:func:`read_image`).
 
 Checksums are implemented from HDF5's definition (``H5_checksum_fletcher32`` and ``H5Z__filter_fletcher32``,
 HDF5 1.8 to 2.0) and RFC 1950 (adler32); tests compare them with HDF5's and zlib's on real and damaged chunks.

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import fractalgen as fg
-from fractalgen.store import chunks
 from fractalgen.store.chunks import adler32, decode_chunk, direct_codec, encode_chunk, fletcher32, read_image
 from fractalgen.store.shard import FILTERS, GZIP_LEVEL
 
@@ -191,9 +190,3 @@ def test_read_image_refuses_a_chunk_that_was_never_written_and_reads_a_chunk_hdf
         np.testing.assert_array_equal(out, image)
         with pytest.raises(OSError, match="no chunk is stored"):
             read_image(f["images"], "gzip", 1, out)
-
-
-def test_kernels_are_the_packages_cached_nogil_jit():
-    for kernel in (chunks._fletcher32, chunks._adler32):
-        assert kernel.targetoptions.get("nogil") and kernel.targetoptions.get("fastmath") is False
-        assert kernel._cache.__class__.__name__ != "NullCache"
