@@ -33,6 +33,7 @@ from fractalgen.recipe import image_rng
 from fractalgen.render import color as C
 from fractalgen.render import escape as E
 from fractalgen.render.quality import Rejected
+from timing import best_of  # benchmarks/timing.py (the script's folder is on sys.path)
 
 PRESETS = ("julia-traps", "mandelbrot-traps", "ipmix-like")
 SIZE = 256
@@ -62,15 +63,6 @@ def bare_julia_cross(cr, ci, cx, cy, step, max_iter, px, py, cs, sn, nu, trap):
             trap[r, k] = best
             steps += n
     return steps
-
-
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def cross_window(c, center, span, max_iter) -> dict:

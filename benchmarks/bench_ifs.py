@@ -20,13 +20,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 import numba
 import numpy as np
 
 import fractalgen as fg
 from fractalgen.render import ifs
+from timing import best_of  # benchmarks/timing.py (the script's folder is on sys.path)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -63,15 +63,6 @@ def bare_same_rng(coef, cum, key, n, x_lo, y_lo, scale, grid):
         c, r = (x - x_lo) * scale, (y - y_lo) * scale
         if 0.0 <= c < w and 0.0 <= r < h:
             grid[int(r), int(c)] += 1
-
-
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def kernels(points: int, repeats: int) -> None:

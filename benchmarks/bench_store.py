@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import h5py
@@ -28,15 +27,7 @@ import numpy as np
 
 import fractalgen as fg
 from fractalgen.store import COMPRESSIONS, DEFAULT_COMPRESSION, ShardWriter, StorePlan
-
-
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+from timing import best_of  # benchmarks/timing.py (the script's folder is on sys.path)
 
 
 def children_cpu() -> float:
