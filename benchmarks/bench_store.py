@@ -143,7 +143,8 @@ def main() -> None:
         tmp = Path(d)
         print(f"ifs-colour at {args.size} px, best of {args.repeats}; fractalgen {fg.__version__}")
         gen = bench_generation(tmp, args.count, args.size, args.repeats, args.shard_size)
-        print(f"\ngeneration, {args.count} images, {DEFAULT_COMPRESSION}, end to end (CLI process):")
+        print(f"\ngeneration, {args.count} images in shards of {args.shard_size}, {DEFAULT_COMPRESSION}, end to end "
+              "(CLI process):")
         steady = gen["1w_s"] / max(1e-9, gen["2w_s"] - gen["pool_start_s"])
         print(f"  1 worker : {gen['1w']:8.0f} images/s  ({gen['1w_s']:.1f} s)")
         print(f"  2 workers: {gen['2w']:8.0f} images/s  ({gen['2w_s']:.1f} s)   scaling {gen['2w'] / gen['1w']:.2f}x")
