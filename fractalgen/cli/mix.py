@@ -7,18 +7,16 @@ import click
 
 def _load_image(path: str, size: int):
     """The image at ``path`` as uint8 RGB, resized (shorter side) and centre-cropped to ``size`` x ``size``."""
-    import numpy as np
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     from ..errors import ImageInputError
+    from ..images import fit_square
 
     try:
-        with Image.open(path) as im:
-            fitted = ImageOps.fit(im.convert("RGB"), (size, size), method=Image.BILINEAR)
+        with Image.open(path) as im, im.convert("RGB") as rgb:
+            return fit_square(rgb, size)
     except (UnidentifiedImageError, OSError) as err:
         raise ImageInputError(f"cannot read image '{path}' ({err}); pass a PNG or JPEG file") from None
-    with fitted:
-        return np.asarray(fitted)
 
 
 @click.command()

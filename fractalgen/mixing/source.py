@@ -17,29 +17,12 @@ import os
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from ..errors import ImageInputError, RecipeError, StoreError
+from ..images import resize, shorter_side_to
 
 #: in_memory=None keeps the resized set in RAM when it takes at most this many bytes (else lazy mode).
 MEMORY_BUDGET = 2 << 30
-
-
-def _resize(image: np.ndarray, height: int, width: int, box: tuple[float, ...] | None = None,
-            reducing_gap: float | None = None) -> np.ndarray:
-    """Antialiased (PIL bilinear) resize of a uint8 (H, W, C) image, optionally of the region ``box``."""
-    gray = image.shape[2] == 1
-    with Image.fromarray(image[:, :, 0] if gray else image) as pil:
-        with pil.resize((width, height), Image.BILINEAR, box=box, reducing_gap=reducing_gap) as small:
-            out = np.asarray(small)
-    return out[:, :, None] if gray else out
-
-
-def _shorter_side_to(h: int, w: int, side: int) -> tuple[int, int]:
-    """(H, W) scaled so the shorter side is ``side`` (torchvision's ``Resize(int)``)."""
-    if h <= w:
-        return side, max(side, round(w * side / h))
-    return max(side, round(h * side / w)), side
 
 
 class FractalSource:
@@ -69,7 +52,7 @@ class FractalSource:
         if c not in (1, 3):
             raise ImageInputError(f"fractal images must have 1 or 3 channels, got {c}")
         self.channels = c
-        self.resized = _shorter_side_to(h, w, round(self.scale * self.size))
+        self.resized = shorter_side_to(h, w, round(self.scale * self.size))
         need = n * self.resized[0] * self.resized[1] * c
         self.in_memory = need <= MEMORY_BUDGET if in_memory is None else bool(in_memory)
         self._data: np.ndarray | None = None
@@ -108,7 +91,7 @@ class FractalSource:
         elif not self._is_store and (rh, rw) == tuple(self.set_shape[1:3]):
             data = self._items
         else:
-            data = np.stack([_resize(np.asarray(self._items[i]), rh, rw) for i in range(self.set_shape[0])])
+            data = np.stack([resize(np.asarray(self._items[i]), rh, rw) for i in range(self.set_shape[0])])
         self._data = data
 
     @classmethod
@@ -156,7 +139,7 @@ class FractalSource:
             ky, kx = img.shape[0] / rh, img.shape[1] / rw  # source pixels per resized pixel
             # reducing_gap: a box pre-reduction by an integer factor first, 1.6x faster for large sources
             # and (PIL's docs) indistinguishable from a full resample at 3
-            crop = _resize(img, s, s, box=(x * kx, y * ky, (x + s) * kx, (y + s) * ky), reducing_gap=3.0)
+            crop = resize(img, s, s, box=(x * kx, y * ky, (x + s) * kx, (y + s) * ky), reducing_gap=3.0)
         out = np.empty((s, s, 3), dtype=np.uint8)
         out[...] = crop  # copies, and broadcasts a grayscale crop to three channels
         return out

@@ -27,36 +27,11 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ImageInputError, StoreError
+from ..images import fit_square
 from .build import build_store
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".ppm", ".pgm")
 RESIZE = "shorter side to size (bilinear, antialiased), then centre crop"
-
-
-def fit_square(image: np.ndarray | Image.Image, size: int) -> np.ndarray:
-    """Resize the shorter side to ``size`` (PIL bilinear, antialiased), centre-crop to a square; uint8 (size,
-    size, C). An (H, W, 1) array comes back as (size, size, 1)."""
-    if isinstance(image, Image.Image):
-        pil, channels = image, (1 if image.mode == "L" else 3)
-    else:
-        arr = np.asarray(image)
-        channels = arr.shape[2] if arr.ndim == 3 else 1
-        pil = Image.fromarray(arr[:, :, 0] if channels == 1 and arr.ndim == 3 else arr)
-    w, h = pil.size
-    if (w, h) != (size, size):
-        # torchvision's Resize(size): the shorter side becomes size, the longer one is truncated
-        if w <= h:
-            new = (size, max(size, int(size * h / w)))
-        else:
-            new = (max(size, int(size * w / h)), size)
-        if new != (w, h):
-            pil = pil.resize(new, Image.BILINEAR)
-        w, h = new
-        left, top = int(round((w - size) / 2.0)), int(round((h - size) / 2.0))
-        if (w, h) != (size, size):
-            pil = pil.crop((left, top, left + size, top + size))
-    out = np.asarray(pil, dtype=np.uint8)
-    return out[:, :, None] if out.ndim == 2 else (out if channels == 3 else out[:, :, :1])
 
 
 def find_images(root: Path) -> list[str]:
