@@ -132,6 +132,11 @@ class Choices(Spec):
         return "list drawn from uniformly, of " + ", ".join(self.options)
 
 
+def pick(rng: Any, options: Sequence) -> Any:
+    """One of ``options`` drawn uniformly with ``rng``: how an image uses a :class:`Choices` setting."""
+    return options[int(rng.integers(len(options)))]
+
+
 @dataclasses.dataclass(frozen=True)
 class Range(Spec):
     """A band ``[low, high]`` with ``low <= high``; draws are uniform inside it."""

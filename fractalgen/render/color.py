@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from .._jit import njit
+from ..schema import pick
 
 BACKGROUNDS = ("black", "flat", "gradient", "noise")
 TONES = ("log", "equalize")
@@ -180,7 +181,7 @@ def sample_background(rng: np.random.Generator, kinds: tuple[str, ...], color: b
                       value=(0.0, 0.45)) -> dict:
     """Draw a background: ``kinds`` lists the allowed kinds (drawn uniformly). Backgrounds stay dark (value band)
     so a bright fractal keeps its contrast; grayscale backgrounds have zero saturation."""
-    kind = kinds[int(rng.integers(len(kinds)))]
+    kind = pick(rng, kinds)
     sat = (0.2, 1.0) if color else (0.0, 0.0)
 
     def col():

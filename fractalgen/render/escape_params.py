@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 from ..errors import RecipeError
-from ..schema import Bool, Choices, Float, Int, Range, section, setting
+from ..schema import Bool, Choices, Float, Int, Range, pick, section, setting
 from . import color as C
 from .escape import BAILOUT, COLORINGS, FORMULAS, NO_TRAP, STATS, TRANSFERS, TRAPS, escape_grid, escape_points
 
@@ -107,10 +107,6 @@ class MandelbrotConfig(EscapeConfig):
 # helpers
 
 
-def _pick(rng: np.random.Generator, options: tuple):
-    return options[int(rng.integers(len(options)))]
-
-
 def boundary_constant(rng: np.random.Generator, degree: int, jitter: float) -> list[float]:
     """c on the main cardioid of z^d + c (or, for d = 2, on the period-2 disk with probability 1/3), moved
     radially from the component's centre by a factor in [1 - jitter, 1 + jitter]."""
@@ -137,7 +133,7 @@ def band_constant(rng: np.random.Generator, formula: str, degree: int, band: tup
 
 def julia_constant(rng: np.random.Generator, cfg: JuliaConfig, formula: str, degree: int) -> list[float]:
     """A Julia constant near the boundary of the Mandelbrot-style set of the formula (see the module docstring)."""
-    method = _pick(rng, cfg.c_method)
+    method = pick(rng, cfg.c_method)
     if method == "band" or formula != "power":
         c = band_constant(rng, formula, degree, cfg.c_band)
         if c is not None:
@@ -199,8 +195,8 @@ def zoom_search(rng: np.random.Generator, cfg: EscapeConfig, p: dict) -> dict:
 
 def sample_trap(rng: np.random.Generator, cfg: EscapeConfig) -> dict:
     """Trap shape, statistic, centre (uniform in a disk), radius and angle."""
-    shape = _pick(rng, cfg.trap)
-    stat = _pick(rng, cfg.trap_stat)
+    shape = pick(rng, cfg.trap)
+    stat = pick(rng, cfg.trap_stat)
     rho = cfg.trap_offset * math.sqrt(rng.random())
     phi = rng.uniform(0.0, 2.0 * math.pi)
     return {"shape": shape, "stat": stat, "center": [rho * math.cos(phi), rho * math.sin(phi)],
@@ -210,7 +206,7 @@ def sample_trap(rng: np.random.Generator, cfg: EscapeConfig) -> dict:
 def sample_palette(rng: np.random.Generator, kinds: tuple) -> dict:
     """A random cosine palette (a, b, c, d as 3-vectors) or a gradient through 3-6 random colours, one of them
     bright (all-dark gradients made dim, murky images)."""
-    kind = _pick(rng, kinds)
+    kind = pick(rng, kinds)
     if kind == "cosine":
         abcd = [rng.uniform(0.3, 0.7, 3), rng.uniform(0.25, 0.5, 3), rng.uniform(0.5, 1.5, 3), rng.random(3)]
         return {"kind": "cosine", "abcd": [v.tolist() for v in abcd]}
@@ -224,9 +220,9 @@ def _view_and_look(rng: np.random.Generator, cfg: EscapeConfig, p: dict, color: 
     p.update(zoom_search(rng, cfg, p))
     p["angle"] = float(rng.uniform(0.0, 2.0 * math.pi)) if cfg.rotate else 0.0
     p["trap"] = sample_trap(rng, cfg)
-    p["coloring"] = _pick(rng, cfg.coloring)
+    p["coloring"] = pick(rng, cfg.coloring)
     p["palette"] = sample_palette(rng, cfg.palette)
-    p["transfer"] = _pick(rng, cfg.transfer)
+    p["transfer"] = pick(rng, cfg.transfer)
     p["density"] = float(rng.uniform(*cfg.density))
     p["offset"] = float(rng.random())
     p["background"] = C.sample_background(rng, cfg.background, color)
@@ -236,7 +232,7 @@ def _view_and_look(rng: np.random.Generator, cfg: EscapeConfig, p: dict, color: 
 
 
 def _start(rng: np.random.Generator, cfg: EscapeConfig, family: str, size: int, color: bool) -> dict:
-    formula = _pick(rng, cfg.formula)
+    formula = pick(rng, cfg.formula)
     degree = int(rng.integers(cfg.degree[0], cfg.degree[1] + 1))
     return {"family": family, "size": size, "color": color, "formula": formula, "degree": degree,
             "bailout": BAILOUT}

@@ -29,7 +29,7 @@ import numpy as np
 from .._jit import njit, njit_inline
 from .._random import splitmix64, uniform
 from ..errors import RecipeError
-from ..schema import Bool, Choices, Float, Int, Range, section, setting
+from ..schema import Bool, Choices, Float, Int, Range, pick, section, setting
 from . import color as C
 from .quality import contrast, fill_fraction, require_band, require_min
 
@@ -133,10 +133,10 @@ def sample_ifs(rng: np.random.Generator, cfg: IfsConfig, size: int, color: bool)
     p["margin"] = cfg.margin
     p["zoom"] = float(rng.uniform(*cfg.zoom))
     p["shift"] = rng.uniform(-cfg.shift, cfg.shift, size=2).tolist()
-    p["tone"] = cfg.tone[int(rng.integers(len(cfg.tone)))]
+    p["tone"] = pick(rng, cfg.tone)
     p["gamma"] = float(rng.uniform(*cfg.gamma))
     if color:
-        p["coloring"] = cfg.coloring[int(rng.integers(len(cfg.coloring)))]
+        p["coloring"] = pick(rng, cfg.coloring)
         if p["coloring"] == "map":
             n_stops = int(rng.integers(2, 6))
             p["palette"] = [C.random_color(rng, (0.4, 1.0), (0.6, 1.0)) for _ in range(n_stops)]
