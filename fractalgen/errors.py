@@ -30,3 +30,8 @@ class CorruptShardError(StoreError):
 
 class ImageInputError(FractalgenError, ValueError):
     """An image handed to fractalgen has the wrong type, shape or dtype."""
+
+
+class MissingExtraError(FractalgenError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install
+    (e.g. ``pip install "fractalgen[dask]"``)."""

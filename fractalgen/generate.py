@@ -54,17 +54,21 @@ class RecipeItems:
 def generate(recipe: str | os.PathLike | Mapping | Recipe, out: str | os.PathLike, count: int, *,
              shard_size: int | None = None, compression: str = DEFAULT_COMPRESSION, workers: int | None = None,
              resume: bool = False, overwrite: bool = False, progress: bool = True,
-             log: Callable[[str], None] | None = None, **overrides: Any) -> Store:
+             log: Callable[[str], None] | None = None, dask: Any = None, **overrides: Any) -> Store:
     """Render images ``0..count-1`` of a recipe into a store at ``out`` and open it.
 
     ``recipe`` is anything :func:`~fractalgen.recipe.load_recipe` takes; ``overrides`` are its set-wide settings
     (``size=128, seed=3``). See :func:`fractalgen.store.build_store` for the rest. Uses a ``spawn`` process pool:
     a script calling this with ``workers > 1`` needs the ``if __name__ == "__main__":`` guard.
+
+    ``dask`` renders the shards on a Dask cluster instead: a ``distributed.Client``, a scheduler address
+    (``"tcp://host:8786"``) or ``"local"`` (a new ``LocalCluster`` of ``workers`` single-threaded processes).
+    The store is byte for byte the one the local pool writes, and either can resume the other's run.
     """
     recipe = load_recipe(recipe, **overrides)
     path = build_store(RecipeItems(recipe), out, count, shard_size=shard_size, compression=compression,
                        workers=workers, resume=resume, overwrite=overwrite, progress=progress, desc="generating",
-                       log=log)
+                       log=log, dask=dask)
     return open_store(path)
 
 

@@ -56,8 +56,15 @@ def store_options(fn):
     fn = click.option("--shard-size", type=click.IntRange(1), default=None,
                       help="Images per shard file (default: ~192 MiB of raw pixels, e.g. 1024 at 256 px).")(fn)
     fn = click.option("--workers", type=click.IntRange(1), default=None,
-                      help=f"Worker processes (default: all cores, {available_cores()} here).")(fn)
-    return fn
+                      help=f"Worker processes (default: all cores, {available_cores()} here); with --dask local, "
+                           "the local cluster's.")(fn)
+    return dask_option(fn)
+
+
+def dask_option(fn):
+    return click.option("--dask", "dask", metavar="ADDRESS", default=None,
+                        help='Run the shards on a Dask cluster: its scheduler (tcp://host:8786), or "local" for a '
+                             'new local cluster of --workers processes. Needs pip install "fractalgen[dask]".')(fn)
 
 
 def _run_build(ctx: click.Context, fn, *args, **kwargs):
@@ -86,19 +93,19 @@ def _done(store) -> None:
 @recipe_options
 @store_options
 @click.pass_context
-def generate(ctx, source, out, count, seed, size, gray, sets, workers, shard_size, compression, resume, overwrite,
-             quiet):
+def generate(ctx, source, out, count, seed, size, gray, sets, workers, dask, shard_size, compression, resume,
+             overwrite, quiet):
     """Render COUNT images of a recipe into a sharded HDF5 store at OUT.
 
     SOURCE is a preset (ifs-colour), a family (ifs) or a recipe file (sample_sets/ifs-gray.toml). Image i is a
-    pure function of (recipe, seed, i): the store's bytes do not depend on --workers. Ctrl-C stops cleanly;
-    repeat the command with --resume to finish.
+    pure function of (recipe, seed, i): the store's bytes do not depend on --workers, nor on --dask. Ctrl-C
+    stops cleanly; repeat the command with --resume (with or without --dask) to finish.
     """
     from ..generate import generate as generate_set
 
     recipe = load(source, seed, size, gray, sets)
     store = _run_build(ctx, generate_set, recipe, out, count, shard_size=shard_size, compression=compression,
-                       workers=workers, resume=resume, overwrite=overwrite, progress=not quiet)
+                       workers=workers, resume=resume, overwrite=overwrite, progress=not quiet, dask=dask)
     _done(store)
 
 
@@ -109,7 +116,7 @@ def generate(ctx, source, out, count, seed, size, gray, sets, workers, shard_siz
 @click.option("--gray", is_flag=True, help="Store grayscale (1 channel) instead of RGB.")
 @store_options
 @click.pass_context
-def import_cmd(ctx, src, out, size, gray, workers, shard_size, compression, resume, overwrite, quiet):
+def import_cmd(ctx, src, out, size, gray, workers, dask, shard_size, compression, resume, overwrite, quiet):
     """Import every image under SRC (recursive: jpg, png, webp, bmp, gif, tif) into a store at OUT.
 
     Files are sorted by relative path; each is converted to RGB (or --gray), its shorter side resized to SIZE
@@ -119,7 +126,7 @@ def import_cmd(ctx, src, out, size, gray, workers, shard_size, compression, resu
     from ..store import import_folder, open_store
 
     path = _run_build(ctx, import_folder, src, out, size, gray=gray, shard_size=shard_size, compression=compression,
-                      workers=workers, resume=resume, overwrite=overwrite, progress=not quiet)
+                      workers=workers, resume=resume, overwrite=overwrite, progress=not quiet, dask=dask)
     with open_store(path) as store:
         _done(store)
 
@@ -194,7 +201,9 @@ def export(store_path, out, count, indices, imagefolder):
               help="Also re-render this many random images from their params and compare the bytes.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Seed picking those images.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def verify(store_path, rerender, seed, quiet):
+@click.option("--workers", type=click.IntRange(1), default=None, help="Processes of a --dask local cluster.")
+@dask_option
+def verify(store_path, rerender, seed, quiet, workers, dask):
     """Check every shard (size, sha256, layout, index) and every image's checksum; exit 0 only if all is well.
 
     Each problem is printed on its own line, naming the shard file and the image index.
@@ -203,7 +212,8 @@ def verify(store_path, rerender, seed, quiet):
     from ..store import open_store, verify_store
     from ..store.report import describe_problems
 
-    report = verify_store(store_path, progress=not quiet)
+    report = verify_store(store_path, progress=not quiet, dask=dask, workers=workers,
+                          log=lambda line: click.echo(line, err=True))
     problems = list(report.problems)
     if rerender and report.ok:
         with open_store(store_path) as store:

@@ -206,9 +206,19 @@ def _run_pool(source: ItemSource, directory: Path, plan: StorePlan, check: bool,
     return results
 
 
-def _run(source: ItemSource, directory: Path, plan: StorePlan, check: bool, workers: int,
-         progress: bool, desc: str) -> dict[int, tuple[ShardEntry, str]]:
-    with tqdm(total=plan.count, desc=desc, unit="img", disable=not progress, dynamic_ncols=True) as bar:
+def progress_bar(total: int, desc: str, progress: bool, leave: bool = True) -> tqdm:
+    """The progress bar of every long store operation (images, images/s)."""
+    return tqdm(total=total, desc=desc, unit="img", disable=not progress, dynamic_ncols=True, leave=leave)
+
+
+def _run(source: ItemSource, directory: Path, plan: StorePlan, check: bool, workers: int | None,
+         progress: bool, desc: str, dask: Any = None,
+         log: Callable[[str], None] | None = None) -> dict[int, tuple[ShardEntry, str]]:
+    if dask is not None:
+        from .cluster import write_shards
+
+        return write_shards(dask, workers, source, directory, plan, check, progress, desc, log)
+    with progress_bar(plan.count, desc, progress) as bar:
         if min(workers, plan.n_shards) > 1:
             results = _run_pool(source, directory, plan, check, min(workers, plan.n_shards), bar)
         else:
@@ -269,18 +279,25 @@ def _prepare(directory: Path, plan: StorePlan, resume: bool, overwrite: bool) ->
 def build_store(source: ItemSource, out: str | os.PathLike, count: int, *, shard_size: int | None = None,
                 compression: str = DEFAULT_COMPRESSION, workers: int | None = None, resume: bool = False,
                 overwrite: bool = False, progress: bool = True, desc: str = "writing",
-                log: Callable[[str], None] | None = None) -> Path:
+                log: Callable[[str], None] | None = None, dask: Any = None) -> Path:
     """Write images ``0..count-1`` of ``source`` into a store at ``out``; returns its path.
 
-    ``workers`` defaults to every available core; ``shard_size`` to :func:`default_shard_size`. Everything is
-    validated before the first file is created. ``log`` receives one line per notable event on a resume.
+    ``workers`` defaults to every available core; ``shard_size`` to :func:`default_shard_size`. ``dask`` runs
+    the shards on a Dask cluster instead of the local pool (:mod:`.cluster`): a ``distributed.Client``, a
+    scheduler address, or ``"local"`` for a new local cluster of ``workers`` processes. Everything is validated
+    before the first file is created. ``log`` receives one line per notable event (a resume, the cluster).
     """
     plan = StorePlan(source.set_id, tuple(source.shape), count,
                      default_shard_size(tuple(source.shape)) if shard_size is None else shard_size,
                      compression, tuple(source.columns))
-    workers = available_cores() if workers is None else workers
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+    if dask is None:
+        workers = available_cores() if workers is None else workers
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise StoreError(f"workers = {workers!r}: pass a positive number of worker processes")
+    if dask is not None:
+        from .cluster import check_spec
+
+        check_spec(dask, workers)
     if resume and overwrite:
         raise StoreError("--resume and --overwrite contradict each other: pass one of them")
     directory = Path(out)
@@ -299,7 +316,7 @@ def build_store(source: ItemSource, out: str | os.PathLike, count: int, *, shard
                     "--resume repairs it)")
             return directory
         try:
-            results = _run(source, directory, plan, resume, workers, progress, desc)
+            results = _run(source, directory, plan, resume, workers, progress, desc, dask, log)
         except KeyboardInterrupt:
             remove_stale_tmp(directory)
             done = sum(shard_number(p.name) is not None for p in directory.iterdir())
@@ -308,6 +325,7 @@ def build_store(source: ItemSource, out: str | os.PathLike, count: int, *, shard
         except BaseException:
             remove_stale_tmp(directory)
             raise
+        remove_stale_tmp(directory)  # left by attempts that died mid-shard (a killed cluster worker)
         entries = [results[k][0] for k in range(plan.n_shards)]
         statuses = [results[k][1] for k in range(plan.n_shards)]
         if log is not None and resume:

@@ -2,7 +2,9 @@
 
 Every file the store writes goes to ``NAME.tmp`` in the same directory, is flushed and fsynced, then renamed
 over ``NAME`` with :func:`os.replace` (atomic on POSIX and Windows): a reader sees the old file or the whole new
-one, never a partial one, and a crash leaves at most a ``*.tmp`` file, which the next run removes.
+one, never a partial one, and a crash leaves at most a ``*.tmp`` file, which the next run removes. Shard files go
+through a temporary name of their own writer (``NAME.<pid>-<random>.tmp``): on a cluster a shard's task may be
+retried after its worker died mid-file, or run twice at once, and no two attempts may share a temporary file.
 
 Differs from the usual "write then rename" recipe in one respect: the directory is fsynced after the rename
 where the platform allows it, so a power cut cannot forget a rename the manifest already relies on.
@@ -14,6 +16,7 @@ import contextlib
 import hashlib
 import os
 import re
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from ..errors import StoreError
 
 TMP_SUFFIX = ".tmp"
 _SHARD_RE = re.compile(r"^shard-(\d{5,})\.h5$")
+_TMP_RE = re.compile(r"^(.+?)(\.\d+-[0-9a-f]{8})?\.tmp$")
 _HASH_BLOCK = 1 << 20
 
 
@@ -35,8 +39,16 @@ def shard_number(name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def tmp_path(path: Path) -> Path:
-    return path.with_name(path.name + TMP_SUFFIX)
+def tmp_path(path: Path, unique: bool = False) -> Path:
+    """``NAME.tmp`` next to ``path``; with ``unique``, ``NAME.<pid>-<8 hex>.tmp``, a name no other writer uses."""
+    tag = f".{os.getpid()}-{secrets.token_hex(4)}" if unique else ""
+    return path.with_name(path.name + tag + TMP_SUFFIX)
+
+
+def tmp_base(name: str) -> str | None:
+    """The final name a temporary file (``NAME.tmp`` or ``NAME.<pid>-<hex>.tmp``) stands for, or None."""
+    m = _TMP_RE.match(name)
+    return m.group(1) if m else None
 
 
 def _fsync_dir(directory: Path) -> None:

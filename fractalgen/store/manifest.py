@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from .files import TMP_SUFFIX, shard_name, shard_number, write_atomic
+from .files import TMP_SUFFIX, shard_name, shard_number, tmp_base, write_atomic
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = "fractalgen-store"
@@ -47,7 +47,7 @@ MIN_SHARD_SIZE = 16
 
 def is_store_file(name: str) -> bool:
     """Whether a directory entry is one the store writes (manifest, shards, and their temporaries)."""
-    base = name[: -len(TMP_SUFFIX)] if name.endswith(TMP_SUFFIX) else name
+    base = tmp_base(name) or name
     return base == MANIFEST_NAME or shard_number(base) is not None
 
 

@@ -6,14 +6,16 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from ..errors import CorruptShardError
+from .build import progress_bar
 from .files import sha256_file
-from .manifest import MANIFEST_NAME, entries_of, plan_of, read_manifest
+from .manifest import MANIFEST_NAME, ShardEntry, StorePlan, entries_of, plan_of, read_manifest
 from .reader import Store
 from .shard import check_shard
 
@@ -32,38 +34,58 @@ class VerifyReport:
         return not self.problems
 
 
-def verify_store(path: str | os.PathLike, *, progress: bool = True) -> VerifyReport:
+def verify_store(path: str | os.PathLike, *, progress: bool = True, dask: Any = None,
+                 workers: int | None = None, log: Callable[[str], None] | None = None) -> VerifyReport:
     """Check a store completely: the manifest, then per shard its presence, size, sha256, layout, index column,
     every image chunk's fletcher32, the images' sha256 and that every params entry parses.
 
     A missing or unreadable manifest raises StoreError; everything else is collected into the report, one line
-    per problem naming the shard file (and the image's global index where one image is at fault).
+    per problem naming the shard file (and the image's global index where one image is at fault). ``dask``
+    checks the shards in parallel on a Dask cluster (a ``distributed.Client``, a scheduler address or
+    ``"local"`` with ``workers`` processes; see :mod:`.cluster`), with the same findings.
     """
     root = Path(path)
+    if dask is not None:
+        from .cluster import check_spec
+
+        check_spec(dask, workers)
     if not (root / MANIFEST_NAME).is_file():
         from .reader import open_store
 
         open_store(root)  # raises the same one-line reason open_store gives (missing, unfinished, not a store)
     manifest = read_manifest(root)
     plan = plan_of(manifest)
-    problems: list[str] = []
-    with tqdm(total=plan.count, desc="verifying", unit="img", disable=not progress, leave=False) as bar:
-        for k, entry in enumerate(entries_of(manifest)):
-            file = root / entry.file
-            span = f"images {entry.first}..{entry.first + entry.count - 1}"
-            if not file.is_file():
-                problems.append(f"{entry.file} ({span}) is missing")
-                bar.update(entry.count)
-                continue
-            size = file.stat().st_size
-            if size != entry.bytes:
-                problems.append(f"{entry.file} ({span}) is {size} bytes, the manifest says {entry.bytes}: it is "
-                                "truncated or was replaced")
-            problems += check_shard(file, plan, k, on_image=bar.update)
-            if sha256_file(file) != entry.sha256:
-                problems.append(f"{entry.file} ({span}): its sha256 differs from the manifest's; the file changed "
-                                "after it was written")
+    entries = entries_of(manifest)
+    if dask is not None:
+        from .cluster import verify_shards
+
+        problems = verify_shards(dask, workers, root, plan, entries, progress, log)
+    else:
+        with progress_bar(plan.count, "verifying", progress, leave=False) as bar:
+            problems = [line for k, entry in enumerate(entries)
+                        for line in shard_problems(root, plan, k, entry, bar.update)]
     return VerifyReport(root, plan.count, plan.n_shards, problems)
+
+
+def shard_problems(root: Path, plan: StorePlan, k: int, entry: ShardEntry,
+                   on_image: Callable[[int], None] | None = None) -> list[str]:
+    """Problems of shard ``k`` of a store against its manifest ``entry`` (see :func:`verify_store`)."""
+    file = root / entry.file
+    span = f"images {entry.first}..{entry.first + entry.count - 1}"
+    if not file.is_file():
+        if on_image is not None:
+            on_image(entry.count)
+        return [f"{entry.file} ({span}) is missing"]
+    problems = []
+    size = file.stat().st_size
+    if size != entry.bytes:
+        problems.append(f"{entry.file} ({span}) is {size} bytes, the manifest says {entry.bytes}: it is "
+                        "truncated or was replaced")
+    problems += check_shard(file, plan, k, on_image=on_image)
+    if sha256_file(file) != entry.sha256:
+        problems.append(f"{entry.file} ({span}): its sha256 differs from the manifest's; the file changed "
+                        "after it was written")
+    return problems
 
 
 def _bytes(n: float) -> str:

@@ -9,7 +9,8 @@ A shard is one HDF5 file holding a contiguous run of a store's images:
 - attributes: ``format``, ``schema_version``, ``set_id``, ``shard``, ``first``, ``count``, ``plan`` (JSON) and
   ``images_sha256`` (sha256 of the image bytes in index order).
 
-The writer is the only code that creates shard files. It writes ``shard-KKKKK.h5.tmp``, closes it and renames
+The writer is the only code that creates shard files. It writes ``shard-KKKKK.h5.<pid>-<random>.tmp`` (a name of its
+own: a retried or duplicated cluster task never shares it), closes it and renames
 it (see :mod:`.files`); it never opens a final path for writing, because HDF5 truncates a file opened with "w"
 even while another process reads it. The file bytes are a pure function of the plan, the shard number and the
 images and params written: no timestamps (``track_times=False``), fixed attribute order.
@@ -73,7 +74,7 @@ class ShardWriter:
         self.k = int(k)
         self.first, self.count = plan.shard(self.k)
         self.path = self.directory / shard_name(self.k)
-        self.tmp = tmp_path(self.path)
+        self.tmp = tmp_path(self.path, unique=True)
         self.entry: ShardEntry | None = None
         self._file: h5py.File | None = None
         self._created = False

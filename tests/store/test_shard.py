@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import h5py
 import numpy as np
 import pytest
@@ -76,11 +77,15 @@ def test_bad_images_and_params_are_refused_naming_the_index(tmp_path, image, par
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_writer_never_clobbers_an_existing_temporary(tmp_path):
-    (tmp_path / "shard-00000.h5.tmp").write_bytes(b"another run")
-    with pytest.raises(StoreError, match="another run is writing"):
-        write(tmp_path)
-    assert (tmp_path / "shard-00000.h5.tmp").read_bytes() == b"another run"
+def test_the_writer_never_clobbers_another_writers_temporary(tmp_path):
+    # two attempts at one shard (a retried or duplicated cluster task) each write a temporary name of their own
+    others = [tmp_path / "shard-00000.h5.tmp", tmp_path / f"shard-00000.h5.{os.getpid()}-0badcafe.tmp"]
+    for other in others:
+        other.write_bytes(b"another attempt")
+    assert ShardWriter(tmp_path, PLAN, 0).tmp != ShardWriter(tmp_path, PLAN, 0).tmp
+    write(tmp_path)
+    assert [p.read_bytes() for p in others] == [b"another attempt"] * 2
+    assert check_shard(tmp_path / "shard-00000.h5", PLAN, 0) == []
 
 
 def test_config_is_validated_before_anything_is_written(tmp_path):
