@@ -36,7 +36,7 @@ class FractalgenGroup(click.Group):
 @click.version_option(package_name="fractalgen")
 def main() -> None:
     """Generate seeded, reproducible fractal image sets and preview fractal-mixing augmentations."""
-    from ..store.build import freeze_at_exit
+    from .._machine import freeze_at_exit
 
     freeze_at_exit()  # a command ends ~0.3 s sooner
 

@@ -1,0 +1,47 @@
+"""The machine and the process: the cores this process may use, the CPU's model name (benchmarks print both in
+their header, since figures move 2-3x between CPUs of the same machine class), and a faster exit. Standard
+library only: the command line imports it before anything heavy."""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import os
+import platform
+
+
+def available_cores() -> int:
+    """Cores this process may run on (the default number of workers)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux), or the best the platform module knows."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def machine_line() -> str:
+    """``CPU: <model>, <n> cores available`` for the header of a benchmark."""
+    n = available_cores()
+    return f"CPU: {cpu_model()}, {n} core{'s' * (n != 1)} available (of {os.cpu_count()})"
+
+
+def freeze_at_exit() -> None:
+    """Make this process exit ~0.3 s sooner: freeze every live object when it exits, so the interpreter's
+    shutdown garbage collections skip them (the OS frees the memory anyway).
+
+    With numpy, numba and h5py loaded, shutdown spends ~0.3 s walking ~100k tracked objects. That is on the
+    critical path of every run: the parent waits for its workers to exit, and the user for the command.
+    Registered once per process (atexit runs it after the last line of work)."""
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
