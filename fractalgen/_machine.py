@@ -8,6 +8,12 @@ import atexit
 import gc
 import os
 import platform
+from collections.abc import Callable
+
+
+#: Set by the command line before any kernel module is imported: called with a one-line note when the process
+#: first compiles a numba kernel (see fractalgen._jit.announce_first_compile).
+compile_notice: Callable[[str], None] | None = None
 
 
 def available_cores() -> int:
