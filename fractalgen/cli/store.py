@@ -32,22 +32,21 @@ class IndexSpec(click.ParamType):
         return slice(*parts)
 
 
-def select(ctx: click.Context, total: int, count: int | None, indices, *, default: int | None = None,
-           seed: int | None = None) -> list[int]:
-    """The images a command works on, from ``-n/--n`` and ``--indices`` (which exclude each other), checked
-    against the store's ``total`` images: a selection reaching past either end is an error (exit 2), never
-    silently cut short. ``seed`` set: ``-n`` draws a seeded random sample; else the first ``-n`` images.
-    Neither given: ``default`` images (at most ``total``), or all of them."""
+def select(ctx: click.Context, total: int, count: int | None, indices, *, pool: list[int] | None = None,
+           default: int | None = None, seed: int | None = None) -> list[int]:
+    """The images a command works on, from ``-n/--n``, ``--indices`` and ``--family`` (``pool``: the indices
+    of those families), checked against the store's ``total`` images: --indices excludes the other two, and
+    indices reaching past either end are an error (exit 2), never silently cut short. ``-n`` takes at most N
+    images: with ``seed`` a seeded random sample of the pool, else its first N; without ``-n``, ``default``
+    images, or all of them."""
     from ..store.export import random_indices
 
     if indices is not None and count is not None:
         raise click.UsageError("give either -n/--n or --indices, not both", ctx)
     if indices is None:
-        if count is not None and count > total:
-            raise click.BadParameter(f"{count} images asked for, the store holds {total}; use -n {total} or "
-                                     "fewer", ctx, param_named(ctx, "count"))
-        n = min(total, count or default or total)
-        return random_indices(total, n, seed) if seed is not None else list(range(n))
+        pool = list(range(total)) if pool is None else pool
+        n = min(len(pool), count or default or len(pool))  # -n is at most N: the command says how many it took
+        return [pool[i] for i in random_indices(len(pool), n, seed)] if seed is not None else pool[:n]
     param = param_named(ctx, "indices")
     if isinstance(indices, slice):
         for end in (indices.start, indices.stop):
@@ -72,6 +71,22 @@ def _spec(s: slice) -> str:
 
 def param_named(ctx: click.Context, name: str) -> click.Parameter | None:
     return next((p for p in ctx.command.params if p.name == name), None)
+
+
+def family_option(fn):
+    """--family: keep only the images of these fractal families (repeatable)."""
+    return click.option("--family", "families", multiple=True, metavar="NAME",
+                        help="Only images of this family, e.g. julia (repeatable); not with --indices.")(fn)
+
+
+def family_pool(store, families: tuple[str, ...], indices) -> "list[int] | None":
+    """The store indices of ``families`` (None when no --family was given); --family with --indices is an
+    error."""
+    if not families:
+        return None
+    if indices is not None:
+        raise click.UsageError("--family and --indices both choose images; give one of them")
+    return store.subset(family=list(families)).indices.tolist()
 
 
 def store_options(fn):
@@ -198,26 +213,29 @@ def info(store_path, show_recipe):
 @click.command(short_help="Contact sheet of a store: a random sample or --indices.")
 @click.argument("store_path", metavar="STORE")
 @out_option()
-@count_option(None, 4096, "Images in a random sample [default: 64, or all of a smaller store].")
+@count_option(None, 4096, "Images in a random sample (at most; default 64).")
 @click.option("--indices", type=IndexSpec(), default=None, help="Show these instead, e.g. 0:64 or 3,17,42.")
 @seed_option(0, "Seed of the random sample.")
 @tile_option()
 @sheet_options
+@family_option
 @click.pass_context
-def show(ctx, store_path, out, count, indices, seed, tile, cols, labels):
-    """Write a contact sheet of images of a store: a seeded random sample, or --indices.
+def show(ctx, store_path, out, count, indices, seed, tile, cols, labels, families):
+    """Write a contact sheet of images of a store: a seeded random sample (of --family), or --indices.
 
     \b
     Examples:
       fractalgen show out/ifs -n 64 -o sheet.png
       fractalgen show out/ifs --indices 0:16 --tile 128 -o first.png
+      fractalgen show out/mix --family julia -n 16 -o julia.png
     """
     from ..sheet import save_png
     from ..store import open_store
     from ..store.export import store_sheet
 
     with open_store(store_path) as store:
-        chosen = select(ctx, len(store), count, indices, default=64, seed=seed)
+        pool = family_pool(store, families, indices)
+        chosen = select(ctx, len(store), count, indices, pool=pool, default=64, seed=seed)
         save_png(store_sheet(store, chosen, tile=tile, cols=cols, labels=labels), out)
     click.echo(f"wrote {out}: {len(chosen)} images of {store_path}")
 
@@ -225,13 +243,14 @@ def show(ctx, store_path, out, count, indices, seed, tile, cols, labels):
 @click.command(short_help="Write images of a store as PNG files (or an ImageFolder).")
 @click.argument("store_path", metavar="STORE")
 @click.argument("out", type=click.Path(file_okay=False))
-@count_option(None, help="Export images 0..N-1 [default: all].")
+@count_option(None, help="Export the first N images (of --family if given); default: all.")
 @click.option("--indices", type=IndexSpec(), default=None, help="Export these instead, e.g. 100:200 or 3,17,42.")
 @click.option("--imagefolder", is_flag=True,
               help="Torchvision ImageFolder layout: OUT/<family>/<index>.png, one class folder per fractal family "
                    "(a store without families, e.g. an imported one, uses the single folder OUT/fractals/).")
+@family_option
 @click.pass_context
-def export(ctx, store_path, out, count, indices, imagefolder):
+def export(ctx, store_path, out, count, indices, imagefolder, families):
     """Write images of a store as PNG files named by index (000042.png).
 
     \b
@@ -239,11 +258,13 @@ def export(ctx, store_path, out, count, indices, imagefolder):
       fractalgen export out/ifs pngs/ -n 100
       fractalgen export out/ifs some/ --indices 100:200
       fractalgen export out/ifs folder/ --imagefolder
+      fractalgen export out/mix julia/ --family julia -n 50
     """
     from ..store import export_pngs, open_store
 
     with open_store(store_path) as store:
-        chosen = select(ctx, len(store), count, indices)
+        pool = family_pool(store, families, indices)
+        chosen = select(ctx, len(store), count, indices, pool=pool)
         n = export_pngs(store, out, chosen, class_column="family" if imagefolder else None)
     click.echo(f"wrote {n} PNG files to {out}" + (" (ImageFolder layout)" if imagefolder else ""))
 
