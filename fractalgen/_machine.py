@@ -36,10 +36,21 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
+def llvm_cpu_name() -> str:
+    """The micro-architecture LLVM (so numba) compiles for, e.g. ``skylake-avx512``: tells apart CPUs that a
+    virtual machine names alike."""
+    try:
+        import llvmlite.binding as llvm
+
+        return llvm.get_host_cpu_name()
+    except Exception:  # pragma: no cover - no llvmlite
+        return "unknown"
+
+
 def machine_line() -> str:
-    """``CPU: <model>, <n> cores available`` for the header of a benchmark."""
+    """``CPU: <model> (<LLVM's name>), <n> cores available (of <m>)``, the header line of every benchmark."""
     n = available_cores()
-    return f"CPU: {cpu_model()}, {n} core{'s' * (n != 1)} available (of {os.cpu_count()})"
+    return f"CPU: {cpu_model()} ({llvm_cpu_name()}), {n} core{'s' * (n != 1)} available (of {os.cpu_count()})"
 
 
 def freeze_at_exit() -> None:

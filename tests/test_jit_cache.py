@@ -103,3 +103,18 @@ def test_a_first_parallel_run_compiles_in_the_parent_once_per_family(monkeypatch
     assert sorted(f for _, f in drawn) == sorted(recipe.family) and len(drawn) == 3
     first = {f: min(i for i in range(100) if recipe.pick_family(i) == f) for f in recipe.family}
     assert all(first[f] == i for i, f in drawn)
+
+
+def test_every_benchmark_prints_the_cpu_and_cores_first():
+    """Figures move 2-3x between CPUs of one machine class: each benchmark's header names them."""
+    import re
+
+    from fractalgen._machine import machine_line
+
+    line = machine_line()
+    assert re.match(r"CPU: .+ \(.+\), \d+ cores? available \(of \d+\)$", line), line
+    scripts = sorted((Path(__file__).resolve().parents[1] / "benchmarks").glob("bench_*.py"))
+    assert scripts
+    for script in scripts:
+        text = script.read_text()
+        assert "from timing import" in text and "header" in text and "print(header(" in text, script.name
