@@ -43,7 +43,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FractalgenError, MissingExtraError, StoreError
-from .build import ItemSource, _sigint_ignored, available_cores, make_shard, progress_bar
+from .._machine import available_cores
+from .build import ItemSource, _sigint_ignored, make_shard, progress_bar
 from .manifest import ShardEntry, StorePlan
 
 INSTALL = 'pip install "fractalgen[dask]"'
