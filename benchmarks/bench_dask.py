@@ -20,27 +20,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import fractalgen as fg
-from timing import best_of  # benchmarks/timing.py (the script's folder is on sys.path)
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from timing import best_of, header  # benchmarks/timing.py (the script's folder is on sys.path)
 
 
 def generate(out: Path, args: argparse.Namespace, *extra: str) -> None:
@@ -70,8 +56,7 @@ def main() -> None:
     from distributed import Client, LocalCluster
     import distributed
 
-    print(f"{cpu_model()}, {os.cpu_count()} cores; fractalgen {fg.__version__}, dask.distributed "
-          f"{distributed.__version__}")
+    print(header(__doc__.splitlines()[0]) + f"dask.distributed {distributed.__version__}")
     print(f"ifs-colour, {args.count} images at {args.size} px in shards of {args.shard_size}, gzip; CLI end to "
           f"end, best of {args.repeats}\n")
     with tempfile.TemporaryDirectory() as d:
