@@ -61,14 +61,14 @@ def store_options(fn):
 
 
 def _run_build(ctx: click.Context, fn, *args, **kwargs):
-    """Run a store build; Ctrl-C ends with the resume hint and exit status 130."""
+    """Run a store build; Ctrl-C (SIGTERM) ends with the resume hint and exit status 130 (143)."""
     from ..store import Interrupted
 
     try:
         return fn(*args, log=lambda line: click.echo(line, err=True), **kwargs)
     except Interrupted as err:
         click.echo(f"\n{err}", err=True)
-        ctx.exit(130)
+        ctx.exit(err.exit_code)
 
 
 def _done(store) -> None:
