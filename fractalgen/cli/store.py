@@ -195,15 +195,16 @@ def export(store_path, out, count, indices, imagefolder):
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Seed picking those images.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def verify(store_path, rerender, seed, quiet):
-    """Check every shard (size, sha256, layout, index) and every image's checksum; exit 0 only if all is well.
+    """Check every shard (size, sha256, identity, layout, index), every image's checksum and the manifest's
+    recipe against its set id; exit 0 only if all is well.
 
     Each problem is printed on its own line, naming the shard file and the image index.
     """
-    from ..generate import rerender_check
-    from ..store import open_store, verify_store
+    from ..generate import rerender_check, verify as verify_set
+    from ..store import open_store
     from ..store.report import describe_problems
 
-    report = verify_store(store_path, progress=not quiet)
+    report = verify_set(store_path, progress=not quiet)
     problems = list(report.problems)
     if rerender and report.ok:
         with open_store(store_path) as store:

@@ -15,6 +15,9 @@ import numpy as np
 from ..errors import RenderError
 from . import escape, escape_params, ifs
 
+#: Version of the rendered bytes: bump it (and regenerate tests/golden/) when a change alters any image.
+RENDER_VERSION = 1
+
 
 @dataclasses.dataclass(frozen=True)
 class Family:

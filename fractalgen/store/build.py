@@ -50,7 +50,8 @@ from tqdm import tqdm
 from ..errors import StoreError
 from .files import TMP_SUFFIX, run_lock, sha256_file, shard_name, shard_number
 from .manifest import (DEFAULT_COMPRESSION, MANIFEST_NAME, ShardEntry, StorePlan, default_shard_size, entries_of,
-                       is_store_file, make_manifest, plan_of, read_manifest, remove_stale_tmp, write_manifest)
+                       is_store_file, make_manifest, meta_differs, plan_of, read_manifest, remove_stale_tmp,
+                       write_manifest)
 from .shard import ShardWriter, check_shard, identity_problems, shard_entry
 
 #: Seconds between a worker's progress messages.
@@ -483,7 +484,8 @@ def build_store(source: ItemSource, out: str | os.PathLike, count: int, *, shard
                     log(f"replaced a damaged shard: {status}")
             log(f"{'resume' if resume else 'grow'}: {statuses.count('verified')} shards verified, "
                 f"{plan.n_shards - statuses.count('verified')} written")
-        if target.manifest is None or entries != entries_of(target.manifest):
+        if target.manifest is None or entries != entries_of(target.manifest) or meta_differs(target.manifest,
+                                                                                            source.meta):
             try:
                 write_manifest(directory, make_manifest(plan, entries, source.meta))
             except OSError as err:

@@ -9,8 +9,9 @@ its presence means "every shard listed here was finished". It records:
 - the plan: ``set_id`` (what the images are a function of, e.g. the recipe hash), ``image`` (height, width,
   channels, dtype), ``count``, ``shard_size``, ``compression`` and ``columns`` (the fixed per-image columns
   besides the JSON params);
-- ``recipe`` (canonical recipe dict, or null for imported sets), ``seed`` (or null) and ``origin`` (how the set
-  was made), all opaque to the store;
+- ``recipe`` (canonical recipe dict, or null for imported sets), ``seed`` (or null), ``render_version`` (the
+  renderer's version of the bytes, or null) and ``origin`` (how the set was made), all opaque to the store:
+  ``fractalgen.generate.manifest_problems`` checks them against the set id;
 - ``shards``: per shard ``file``, ``first`` (global index of its first image), ``count``, ``bytes`` and
   ``sha256`` of the file.
 
@@ -175,6 +176,14 @@ class ShardEntry:
         return dataclasses.asdict(self)
 
 
+META_FIELDS = ("recipe", "seed", "render_version", "origin")
+
+
+def meta_differs(manifest: Mapping[str, Any], meta: Mapping[str, Any]) -> bool:
+    """Whether a manifest's caller metadata differs from ``meta`` (a resume then rewrites the manifest)."""
+    return any(manifest.get(key) != meta.get(key, {} if key == "origin" else None) for key in META_FIELDS)
+
+
 def make_manifest(plan: StorePlan, entries: list[ShardEntry], meta: Mapping[str, Any]) -> dict:
     """The manifest of a finished store: plan, caller metadata (recipe, seed, origin) and shard entries."""
     from .. import __version__
@@ -183,8 +192,8 @@ def make_manifest(plan: StorePlan, entries: list[ShardEntry], meta: Mapping[str,
         raise StoreError("internal: a manifest needs one entry per shard, in order")
     created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     return {"format": FORMAT, "schema_version": SCHEMA_VERSION, "fractalgen_version": __version__,
-            "created": created, **plan.to_dict(), "recipe": meta.get("recipe"), "seed": meta.get("seed"),
-            "render_version": meta.get("render_version"), "origin": meta.get("origin", {}),
+            "created": created, **plan.to_dict(), **{key: meta.get(key, {} if key == "origin" else None)
+                                                     for key in META_FIELDS},
             "shards": [e.to_dict() for e in entries]}
 
 

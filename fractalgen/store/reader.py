@@ -119,7 +119,12 @@ class Store:
             return None
         from ..recipe import from_dict  # the store only carries the dict; the recipe model interprets it
 
-        return from_dict(data, (self.manifest.get("origin") or {}).get("source", ""))
+        recipe = from_dict(data, (self.manifest.get("origin") or {}).get("source", ""))
+        if recipe.hash != self.manifest.get("set_id"):
+            raise StoreError(f"'{self.path / MANIFEST_NAME}' records a recipe (hash {recipe.hash[:12]}) that is not "
+                             f"the one its images were made from (set id {str(self.manifest.get('set_id'))[:12]}): "
+                             "the manifest was edited; repeat the command that made the store with --resume")
+        return recipe
 
     # -- shard handles
     def _shard_error(self, k: int, what: str) -> CorruptShardError:
