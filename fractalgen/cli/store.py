@@ -38,6 +38,22 @@ def resolve_indices(spec, count: int) -> list[int]:
     return [i % count for i in spec]
 
 
+def family_option(fn):
+    """--family: keep only the images of these fractal families (repeatable)."""
+    return click.option("--family", "families", multiple=True, metavar="NAME",
+                        help="Only images of this family, e.g. julia (repeatable); not with --indices.")(fn)
+
+
+def family_pool(store, families: tuple[str, ...], indices) -> "list[int] | None":
+    """The store indices of ``families`` (None when no --family was given); --family with --indices is an
+    error."""
+    if not families:
+        return None
+    if indices is not None:
+        raise click.UsageError("--family and --indices both choose images; give one of them")
+    return store.subset(family=list(families)).indices.tolist()
+
+
 def store_options(fn):
     """Options of the commands that write a store."""
     from ..store import COMPRESSIONS, DEFAULT_COMPRESSION
@@ -152,15 +168,19 @@ def info(store_path, show_recipe):
 @click.option("--tile", type=click.IntRange(8, 4096), default=None, help="Resize each image to this side first.")
 @click.option("--cols", type=click.IntRange(1), default=None, help="Columns (default: a square grid).")
 @click.option("--labels/--no-labels", default=True, show_default=True, help="Print each image's index on it.")
-def show(store_path, out, count, indices, seed, tile, cols, labels):
-    """Write a contact sheet of images of a store: a seeded random sample, or --indices."""
+@family_option
+def show(store_path, out, count, indices, seed, tile, cols, labels, families):
+    """Write a contact sheet of images of a store: a seeded random sample (of --family), or --indices."""
     from ..sheet import save_png
     from ..store import open_store
     from ..store.export import random_indices, store_sheet
 
     with open_store(store_path) as store:
+        pool = family_pool(store, families, indices)
         if indices is not None:
             chosen = resolve_indices(indices, len(store))
+        elif pool is not None:
+            chosen = [pool[i] for i in random_indices(len(pool), count, seed)]
         else:
             chosen = random_indices(len(store), count, seed)
         save_png(store_sheet(store, chosen, tile=tile, cols=cols, labels=labels), out)
@@ -175,13 +195,17 @@ def show(store_path, out, count, indices, seed, tile, cols, labels):
 @click.option("--imagefolder", is_flag=True,
               help="Torchvision ImageFolder layout: OUT/<family>/<index>.png, one class folder per fractal family "
                    "(a store without families, e.g. an imported one, uses the single folder OUT/fractals/).")
-def export(store_path, out, count, indices, imagefolder):
+@family_option
+def export(store_path, out, count, indices, imagefolder, families):
     """Write images of a store as PNG files named by index (000042.png)."""
     from ..store import export_pngs, open_store
 
     with open_store(store_path) as store:
+        pool = family_pool(store, families, indices)
         if indices is not None:
             chosen = resolve_indices(indices, len(store))
+        elif pool is not None:
+            chosen = pool[:count]
         else:
             chosen = range(min(count or len(store), len(store)))
         n = export_pngs(store, out, chosen, class_column="family" if imagefolder else None)

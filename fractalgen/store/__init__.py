@@ -6,14 +6,15 @@ opaque data. ``fractalgen.generate`` glues recipes to it. The on-disk schema is 
 
 from .build import Interrupted, build_store, make_shard
 from .export import export_pngs
-from .folder import fit_square, import_folder
+from .folder import fit_square, import_folder, is_image_folder, load_folder
 from .manifest import COMPRESSIONS, DEFAULT_COMPRESSION, SCHEMA_VERSION, ShardEntry, StorePlan, default_shard_size
-from .reader import Store, open_store
+from .reader import Store, StoreSubset, open_store
 from .report import VerifyReport, info_lines, verify_store
 from .shard import ShardWriter, check_shard
 
 __all__ = [
     "COMPRESSIONS", "DEFAULT_COMPRESSION", "SCHEMA_VERSION", "Interrupted", "ShardEntry", "ShardWriter", "Store",
-    "StorePlan", "VerifyReport", "build_store", "check_shard", "default_shard_size", "export_pngs", "fit_square",
-    "import_folder", "info_lines", "make_shard", "open_store", "verify_store",
+    "StorePlan", "StoreSubset", "VerifyReport", "build_store", "check_shard", "default_shard_size", "export_pngs",
+    "fit_square", "import_folder", "info_lines", "is_image_folder", "load_folder", "make_shard", "open_store",
+    "verify_store",
 ]

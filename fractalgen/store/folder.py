@@ -88,6 +88,31 @@ class FolderItems:
             return fit_square(pil, self.size), {"source": rel, "width": w, "height": h}
 
 
+def load_folder(src: str | os.PathLike, size: int, *, gray: bool = False, progress: bool | None = None) -> np.ndarray:
+    """Every image under ``src`` in memory, uint8 (N, size, size, C): the files, order and resize of
+    :func:`import_folder`, without writing a store (what a FractalSource on a folder of images uses).
+    ``progress=None`` shows a bar only on a terminal."""
+    from tqdm import tqdm
+
+    items = FolderItems(src, size, gray)
+    out = np.empty((len(items), *items.shape), np.uint8)
+    bar = tqdm(range(len(items)), desc="loading images", unit="img", leave=False,
+               disable=None if progress is None else not progress)
+    for i in bar:
+        out[i] = items.item(i)[0]
+    return out
+
+
+def is_image_folder(path: str | os.PathLike) -> bool:
+    """True if ``path`` is a directory that is not a store (no manifest, no shard files) and holds images."""
+    from .manifest import MANIFEST_NAME, is_store_file
+
+    root = Path(path)
+    if not root.is_dir() or (root / MANIFEST_NAME).exists() or any(is_store_file(p.name) for p in root.iterdir()):
+        return False
+    return bool(find_images(root))
+
+
 def import_folder(src: str | os.PathLike, out: str | os.PathLike, size: int, *, gray: bool = False,
                   **build: object) -> Path:
     """Import every image under ``src`` into a store at ``out`` (see the module doc); ``build`` takes
