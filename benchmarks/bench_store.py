@@ -135,9 +135,10 @@ def bench_open(path: Path, repeats: int) -> tuple[float, float, float]:
         def opening(check: bool) -> None:
             for k, p in enumerate(paths):
                 with h5py.File(p, "r", locking=False) as f:
+                    images = f["images"]
                     if check:
-                        assert not identity_problems(f, store.plan, k)
-                    direct_codec(f["images"])
+                        assert not identity_problems(f, store.plan, k, images)
+                    direct_codec(images)
 
         bare = best_of(repeats, lambda: opening(False)) / len(paths)
         checked = best_of(repeats, lambda: opening(True)) / len(paths)

@@ -146,11 +146,11 @@ class Store:
         except OSError as err:
             raise self._shard_error(k, f"cannot be opened ({err})") from None
         try:
-            problems = identity_problems(f, self.plan, k)
+            images = f["images"]
+            problems = identity_problems(f, self.plan, k, images)
             if problems:
                 f.close()
                 raise self._shard_error(k, f"is not the shard this store's manifest lists here ({problems[0]})")
-            images = f["images"]
             codec = direct_codec(images)
         except (OSError, KeyError) as err:
             f.close()
