@@ -1,12 +1,25 @@
-"""The one timing rule of the benchmarks: the best of several runs (the machine is shared; the least disturbed
-run is the closest to what the code costs)."""
+"""What every benchmark shares: its header, which names the CPU model and the cores (figures move 2-3x between
+CPUs of the same machine class, so a figure without its CPU means little), and the one timing rule, the best of
+several runs (the machine is shared; the least disturbed run is the closest to what the code costs)."""
 
 from __future__ import annotations
 
-import os
 import platform
 import time
 from collections.abc import Callable
+
+from fractalgen._machine import machine_line
+
+
+def header(title: str) -> str:
+    """The first lines a benchmark prints: what it measures, then the CPU, cores and versions it ran with."""
+    import numba
+    import numpy as np
+
+    import fractalgen
+
+    return (f"{title}\n{machine_line()}\nfractalgen {fractalgen.__version__}, numba {numba.__version__}, "
+            f"numpy {np.__version__}, Python {platform.python_version()}\n")
 
 
 def best_of(repeats: int, fn: Callable[[], object]) -> float:
@@ -17,18 +30,3 @@ def best_of(repeats: int, fn: Callable[[], object]) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return min(times)
-
-
-def machine() -> str:
-    """The CPU model and the cores this process may use: every benchmark prints it in its header."""
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            model = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        cores = os.cpu_count() or 1
-    return f"{model}, {cores} cores"

@@ -25,12 +25,10 @@ A full disk stops the run with a one-line StoreError that keeps the finished sha
 
 from __future__ import annotations
 
-import atexit
 import concurrent.futures as cf
 import contextlib
 import dataclasses
 import errno
-import gc
 import multiprocessing as mp
 import os
 import re
@@ -47,6 +45,7 @@ import h5py
 import numpy as np
 from tqdm import tqdm
 
+from .._machine import available_cores, freeze_at_exit
 from ..errors import StoreError
 from .files import TMP_SUFFIX, run_lock, sha256_file, shard_name, shard_number
 from .manifest import (DEFAULT_COMPRESSION, MANIFEST_NAME, ShardEntry, StorePlan, default_shard_size, entries_of,
@@ -106,25 +105,6 @@ def storage_error(err: OSError, directory: Path) -> StoreError | None:
     if code in _READ_ONLY:
         return StoreError(f"cannot write into '{directory}' ({os.strerror(code)}); choose a writable directory")
     return None
-
-
-def available_cores() -> int:
-    """Cores this process may run on (the default number of workers)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
-
-
-def freeze_at_exit() -> None:
-    """Make this process exit ~0.3 s sooner: freeze every live object when it exits, so the interpreter's
-    shutdown garbage collections skip them (the OS frees the memory anyway).
-
-    With numpy, numba and h5py loaded, shutdown spends ~0.3 s walking ~100k tracked objects. That is on the
-    critical path of every run: the parent waits for its workers to exit, and the user for the command.
-    Registered once per process (atexit runs it after the last line of work)."""
-    atexit.unregister(gc.freeze)
-    atexit.register(gc.freeze)
 
 
 def make_shard(source: ItemSource, directory: Path, plan: StorePlan, k: int, check: bool,
