@@ -119,14 +119,14 @@ def dask_option(fn):
 
 
 def _run_build(ctx: click.Context, fn, *args, **kwargs):
-    """Run a store build; Ctrl-C ends with the resume hint and exit status 130."""
+    """Run a store build; Ctrl-C (SIGTERM) ends with the resume hint and exit status 130 (143)."""
     from ..store import Interrupted
 
     try:
         return fn(*args, log=lambda line: click.echo(line, err=True), **kwargs)
     except Interrupted as err:
         click.echo(f"\n{err}", err=True)
-        ctx.exit(130)
+        ctx.exit(err.exit_code)
 
 
 def _done(store) -> None:
@@ -286,7 +286,8 @@ def export(ctx, store_path, out, count, indices, imagefolder, families):
 @click.option("--workers", type=click.IntRange(1), default=None, help="Processes of a --dask local cluster.")
 @dask_option
 def verify(store_path, rerender, seed, quiet, workers, dask):
-    """Check every shard (size, sha256, layout, index) and every image's checksum; exit 0 only if all is well.
+    """Check every shard (size, sha256, identity, layout, index), every image's checksum and the manifest's
+    recipe against its set id; exit 0 only if all is well.
 
     Each problem is printed on its own line, naming the shard file and the image index.
 
@@ -295,12 +296,12 @@ def verify(store_path, rerender, seed, quiet, workers, dask):
       fractalgen verify out/ifs
       fractalgen verify out/ifs --rerender 16
     """
-    from ..generate import rerender_check
-    from ..store import open_store, verify_store
+    from ..generate import rerender_check, verify as verify_set
+    from ..store import open_store
     from ..store.report import describe_problems
 
-    report = verify_store(store_path, progress=not quiet, dask=dask, workers=workers,
-                          log=lambda line: click.echo(line, err=True))
+    report = verify_set(store_path, progress=not quiet, dask=dask, workers=workers,
+                        log=lambda line: click.echo(line, err=True))
     problems = list(report.problems)
     if rerender and report.ok:
         with open_store(store_path) as store:

@@ -155,11 +155,13 @@ def run_key(kind: str, *parts: Any) -> str:
     return f"fractalgen-{kind}-{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
 
 
-def map_shards(client: Any, fn: Callable[[_Job, int], Any], shared: tuple, shards: Iterable[int], name: str,
-               on_done: Callable[[int, Any], None], retries: int = RETRIES) -> None:
-    """Run ``fn(_Job(*shared), k)`` for every shard ``k`` on the cluster, one task each keyed ``<name>-KKKKK``; call
-    ``on_done(k, result)`` on the client as each finishes. ``shared`` is sent once. A returned :class:`_Failed`
-    is raised here. On any exception (Ctrl-C included) the outstanding tasks are cancelled."""
+def map_shards(client: Any, fn: Callable[..., Any], shared: tuple, shards: Iterable[int], name: str,
+               on_done: Callable[[int, Any], None], args: Callable[[int], tuple] = lambda k: (),
+               retries: int = RETRIES) -> None:
+    """Run ``fn(_Job(*shared), k, *args(k))`` for every shard ``k`` on the cluster, in the order given, one task
+    each keyed ``<name>-KKKKK``; call ``on_done(k, result)`` on the client as each finishes. ``shared`` is sent
+    once. A returned :class:`_Failed` is raised here. On any exception (Ctrl-C included) the outstanding tasks
+    are cancelled."""
     distributed = require_distributed()
     todo = iter(shards)
     source = client.submit(_identity, _Job(*shared), key=f"{name}-shared")
@@ -176,7 +178,7 @@ def map_shards(client: Any, fn: Callable[[_Job, int], Any], shared: tuple, shard
             k = next(todo, None)
             if k is None:
                 return
-            future = client.submit(fn, source, k, key=f"{name}-{k:05d}", retries=retries)
+            future = client.submit(fn, source, k, *args(k), key=f"{name}-{k:05d}", retries=retries)
             pending[future] = k
             done.add(future)
 
@@ -211,19 +213,21 @@ def _ignore(n: int) -> None:
     pass
 
 
-def _write_task(job: _Job, k: int) -> tuple[ShardEntry, str] | _Failed:
+def _write_task(job: _Job, k: int, record: ShardEntry | None) -> tuple[ShardEntry, str] | _Failed:
     source, directory, plan, check = job.parts
     try:
         source.setup_worker()
-        return make_shard(source, Path(directory), plan, k, check, _ignore)
+        return make_shard(source, Path(directory), plan, k, check, _ignore, record)
     except FractalgenError as err:
         return _Failed(err)
 
 
 def write_shards(dask: Any, workers: int | None, source: ItemSource, directory: Path, plan: StorePlan,
-                 check: bool, progress: bool, desc: str,
+                 order: list[int], check: bool, records: dict[int, ShardEntry], progress: bool, desc: str,
                  log: Callable[[str], None] | None) -> dict[int, tuple[ShardEntry, str]]:
-    """:func:`~fractalgen.store.build.build_store`'s shard loop on a cluster: ``{k: (entry, status)}``."""
+    """:func:`~fractalgen.store.build.build_store`'s shard loop on a cluster: shards ``order``, each checked
+    against the manifest's ``records`` as :func:`~fractalgen.store.build.make_shard` does locally;
+    ``{k: (entry, status)}``."""
     results: dict[int, tuple[ShardEntry, str]] = {}
     with connect(dask, workers) as client:
         if log is not None:
@@ -234,8 +238,8 @@ def write_shards(dask: Any, workers: int | None, source: ItemSource, directory: 
                 bar.update(plan.shard(k)[1])
 
             name = run_key("write", plan.to_dict(), os.path.abspath(directory))
-            map_shards(client, _write_task, (source, str(directory), plan, check), range(plan.n_shards), name,
-                       record)
+            map_shards(client, _write_task, (source, str(directory), plan, check), order, name, record,
+                       args=lambda k: (records.get(k),))
     return results
 
 

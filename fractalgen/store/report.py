@@ -34,10 +34,13 @@ class VerifyReport:
         return not self.problems
 
 
-def verify_store(path: str | os.PathLike, *, progress: bool = True, dask: Any = None,
+def verify_store(path: str | os.PathLike, *, progress: bool = True,
+                 check_meta: Callable[[dict], list[str]] | None = None, dask: Any = None,
                  workers: int | None = None, log: Callable[[str], None] | None = None) -> VerifyReport:
-    """Check a store completely: the manifest, then per shard its presence, size, sha256, layout, index column,
-    every image chunk's fletcher32, the images' sha256 and that every params entry parses.
+    """Check a store completely: the manifest, then per shard its presence, size, sha256, identity and layout,
+    index column, every image chunk's fletcher32, the images' and params' sha256, that every params entry parses
+    and that the columns hold the params' values. ``check_meta(manifest)`` adds the problems of the fields the
+    store carries opaque (recipe, seed, origin): :func:`fractalgen.generate.verify` passes the recipe check.
 
     A missing or unreadable manifest raises StoreError; everything else is collected into the report, one line
     per problem naming the shard file (and the image's global index where one image is at fault). ``dask``
@@ -55,15 +58,16 @@ def verify_store(path: str | os.PathLike, *, progress: bool = True, dask: Any = 
         open_store(root)  # raises the same one-line reason open_store gives (missing, unfinished, not a store)
     manifest = read_manifest(root)
     plan = plan_of(manifest)
+    problems: list[str] = list(check_meta(manifest)) if check_meta is not None else []
     entries = entries_of(manifest)
     if dask is not None:
         from .cluster import verify_shards
 
-        problems = verify_shards(dask, workers, root, plan, entries, progress, log)
+        problems += verify_shards(dask, workers, root, plan, entries, progress, log)
     else:
         with progress_bar(plan.count, "verifying", progress, leave=False) as bar:
-            problems = [line for k, entry in enumerate(entries)
-                        for line in shard_problems(root, plan, k, entry, bar.update)]
+            problems += [line for k, entry in enumerate(entries)
+                         for line in shard_problems(root, plan, k, entry, bar.update)]
     return VerifyReport(root, plan.count, plan.n_shards, problems)
 
 
