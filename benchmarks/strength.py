@@ -18,8 +18,6 @@ own generator (seed 0), so a run repeats its figures exactly; the figures do not
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import warnings
 
 import numpy as np
@@ -28,18 +26,10 @@ from fractalgen.errors import ReleasedVariantWarning
 from fractalgen.images import fit_square
 from fractalgen.mixing import METHODS, FractalSource, LayerMix, ops
 
+from timing import header
+
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field")
 PRESET_SIZES = (("cifar", 32), ("imagenet", 224))
-
-
-def cpu_header() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"CPU: {model}, {os.cpu_count()} cores (figures are image statistics: they do not depend on the CPU)"
 
 
 def photos(size: int) -> list[np.ndarray]:
@@ -95,7 +85,8 @@ def main() -> None:
     args = parser.parse_args()
     views = {32: 40 if args.quick else 200, 224: 6 if args.quick else 30}
     warnings.simplefilter("ignore", ReleasedVariantWarning)
-    print(cpu_header())
+    print(header("Strength of the mixing methods: per-pixel change |out - in| on photos (image statistics: the "
+                 "figures do not depend on the CPU)"))
     print(f"photos: {', '.join(PHOTOS)} (scikit-image); fractals: 64 ifs-colour; views per photo: "
           f"{views[32]} at 32 px, {views[224]} at 224 px\n")
     print(f"  {'method / preset / variant':<34} {'mean':>6} {'p50':>5} {'p90':>5} {'p99':>5} {'same':>7} "
