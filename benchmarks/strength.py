@@ -75,7 +75,7 @@ def measure(method: type, preset: str, size: int, source: FractalSource, images:
 
 
 def row(label: str, c: Change, ratio: str = "") -> str:
-    return (f"  {label:<34} {c.mean:6.1f} {c.quantile(0.5):5d} {c.quantile(0.9):5d} {c.quantile(0.99):5d} "
+    return (f"  {label:<42} {c.mean:6.1f} {c.quantile(0.5):5d} {c.quantile(0.9):5d} {c.quantile(0.99):5d} "
             f"{100 * c.unchanged / c.views:6.1f}% {100 * c.wiped / c.views:6.1f}% {ratio:>8}")
 
 
@@ -89,7 +89,7 @@ def main() -> None:
                  "figures do not depend on the CPU)"))
     print(f"photos: {', '.join(PHOTOS)} (scikit-image); fractals: 64 ifs-colour; views per photo: "
           f"{views[32]} at 32 px, {views[224]} at 224 px\n")
-    print(f"  {'method / preset / variant':<34} {'mean':>6} {'p50':>5} {'p90':>5} {'p99':>5} {'same':>7} "
+    print(f"  {'method / preset / variant':<42} {'mean':>6} {'p50':>5} {'p90':>5} {'p99':>5} {'same':>7} "
           f"{'>100':>7} {'ratio':>8}")
     for preset, size in PRESET_SIZES:
         images = photos(size)

@@ -9,14 +9,27 @@ The Aug blocks of one call share one op type (drawn once, uniformly: the paper's
 each with its own magnitude and sign. Each blend is drawn from add 1/3, multiply 1/3, random pixels 1/6, random
 elements 1/6 (the paper's re-weighted mixture), with ``get_ab(beta=3)``.
 
-What we changed relative to the released reference code and why:
+What we changed relative to the released reference code, op by op, and why (each op's measured effect on the
+mean per-pixel change, paper -> released, is in docs/mixing.md, from benchmarks/strength.py):
 
-- posterize, posterize_increasing, solarize_increasing and the shears use AugMix-style magnitudes (ops.py). The
-  released ones are defective: posterize keeps 0 bits (a black image) 82% of the time, so about 6% of all
-  samples carry no content; solarize_increasing at severity 3 inverts nearly every pixel; the shear is nearly
-  constant at about 5 degrees.
-- Rotation degrees are whole numbers, as in AugMix (the released code draws real-valued angles).
-- The working image is 8-bit between stages (blends are evaluated exactly and rounded once, see blend.py).
+- posterize: AugMix's 4 - int(u * 4 / 10) bits (4 or 3 at severity 3). The released draw keeps 0 bits (a black
+  image) 82% of the time: about 6% of all samples carry no content. The largest part of the strength gap.
+- posterize_increasing: max(1, 4 - int(u * 8 / 10)) bits (4..2): an "increasing" op is stronger than the plain
+  one and never black; the released 4 or 3 bits is the plain AugMix op under another name.
+- solarize: AugMix's threshold 256 - int(u * 256 / 10) (180..254), a mild op. LayerMix's own threshold,
+  U(0.1, 0.3) of the range, inverts all but the darkest pixels, which is nearly ``invert``, an op the LayerMix
+  set leaves out (IPMix has it). A deliberate choice, not a defect fix: ``variant="released"`` gives LayerMix's.
+- solarize_increasing: threshold max(128, 256 - int(u * 512 / 10)) (128..251). The released range [-0.2, 0.1]
+  inverts every pixel: ``invert`` again, in every call that draws it.
+- shear_x / shear_y: AugMix's level u * 0.3 / 10 about the top / left edge (PIL's affine). The released angle
+  is atan(U(0.09, 0.1)), a constant 5.2-5.7 degrees.
+- rotate, translate: AugMix's whole degrees and pixels (PIL's bilinear affine, about the centre for rotate);
+  the released ones are real-valued and sample with zero padding (torchvision). The effect is within 2%.
+- equalize, autocontrast, grayscale: PIL's 8-bit ops; the released ones compute the same on floats.
+- The working image is 8-bit between stages (blends are evaluated exactly and rounded once, see blend.py); the
+  released variant stays in float32.
+- The fractal is mixed in as it is; ``fractal_gray=True`` gives the released option (grayscale, random flips),
+  off by default in both variants as in the released code.
 - The method is the class itself: the released code's default method name does not run.
 """
 
