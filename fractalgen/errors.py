@@ -40,3 +40,8 @@ class ImageInputError(FractalgenError, ValueError):
 class MissingExtraError(FractalgenError, ImportError):
     """An optional dependency is not installed; the message names the extra to install
     (e.g. ``pip install "fractalgen[dask]"``)."""
+
+
+class ReleasedVariantWarning(UserWarning):
+    """A mixing method was made with ``variant="released"``: it reproduces the authors' released code, defects
+    included (issued once per method and process)."""
