@@ -7,6 +7,7 @@
 True
 """
 
+from ._jit import set_threads, threads
 from .errors import CorruptShardError, FractalgenError, ImageInputError, RecipeError, RenderError, StoreError
 from .recipe import Recipe, image_rng, load_recipe, presets
 from .render import FAMILIES, render
@@ -17,5 +18,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FAMILIES", "CorruptShardError", "FractalgenError", "ImageInputError", "Recipe", "RecipeError", "RenderError",
-    "Store", "StoreError", "generate", "image_rng", "load_recipe", "open_store", "presets", "render", "__version__",
+    "Store", "StoreError", "generate", "image_rng", "load_recipe", "open_store", "presets", "render", "set_threads",
+    "threads", "__version__",
 ]

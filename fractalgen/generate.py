@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ._jit import one_thread_per_worker
 from .errors import StoreError
 from .recipe import Recipe, from_dict, load_recipe
 from .store import DEFAULT_COMPRESSION, Store, build_store, open_store
@@ -43,9 +44,7 @@ class RecipeItems:
         self._recipe = from_dict(self.data, self.source)
 
     def setup_worker(self) -> None:
-        import numba
-
-        numba.set_num_threads(1)  # one core per worker: parallelism comes from the pool
+        one_thread_per_worker()  # one core per worker: parallelism comes from the pool
 
     def item(self, index: int) -> tuple[np.ndarray, dict]:
         return self._recipe.draw(index)

@@ -34,11 +34,21 @@ class FractalgenGroup(click.Group):
 
 @click.group(cls=FractalgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fractalgen")
-def main() -> None:
+@click.option("--threads", type=click.IntRange(1), default=None,
+              help="Threads of the parallel kernels in this process (images of 256 x 256 and more; worker "
+                   "processes always use one). Default: numba's, all cores.")
+def main(threads: int | None) -> None:
     """Generate seeded, reproducible fractal image sets and preview fractal-mixing augmentations."""
     from ..store.build import freeze_at_exit
 
     freeze_at_exit()  # a command ends ~0.3 s sooner
+    if threads is not None:
+        from .._jit import set_threads
+
+        try:
+            set_threads(threads)
+        except RecipeError as err:
+            raise UserError(str(err), 2) from None
 
 
 def _register() -> None:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import prange
 
-from .._jit import njit, njit_parallel
+from .._jit import njit, njit_parallel, use_parallel
 from . import color as C
 from .quality import edge_density, entropy_bits, require_band, require_finite, require_min
 
@@ -307,14 +307,14 @@ def _wave(s):
     return s if s <= 1.0 else 2.0 - s
 
 
-@njit_parallel
+@njit
 def _coordinates(nu_eq, trap_eq, nu, mode, transfer, density, offset, levels, t, value, gray, structure):
     """Per pixel, from the equalised smooth count and trap value: palette coordinate ``t``, opacity ``value``,
     and for the gate the foreground's gray level and the value that drives the palette. Modes (COLORINGS):
     trap -> t; nu -> t; trap -> t with nu -> brightness; nu -> t with trap -> brightness. Interior pixels have
     no nu: they take the trap for t and full brightness."""
     top = levels.shape[0] - 1
-    for r in prange(nu.shape[0]):
+    for r in range(nu.shape[0]):
         for k in range(nu.shape[1]):
             a = _transfer(trap_eq[r, k], transfer)
             escaped = nu[r, k] >= 0.0
@@ -336,15 +336,18 @@ def _coordinates(nu_eq, trap_eq, nu, mode, transfer, density, offset, levels, t,
 # public functions
 
 
-def escape_grid(params: dict, grid: int, parallel: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def escape_grid(params: dict, grid: int, parallel: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(nu, trap) float64 (grid, grid) arrays of an image's window: nu is the smooth iteration count (-1 where the
-    orbit stays bounded), trap the trap statistic. ``parallel`` picks the prange kernel (same result)."""
+    orbit stays bounded), trap the trap statistic. ``parallel`` picks the prange kernel (same result); None
+    decides by the image's size and the thread count (:func:`fractalgen._jit.use_parallel`)."""
     julia = params["family"] == "julia"
     cr, ci = params["c"] if julia else (0.0, 0.0)
     view = view_array(params["center"], params["span"], params["angle"], grid)
     ints, floats = orbit_settings(params)
     nu = np.empty((grid, grid), dtype=np.float64)
     trap = np.empty((grid, grid), dtype=np.float64)
+    if parallel is None:
+        parallel = use_parallel(grid * grid)
     kernel = _escape_parallel if parallel else _escape_serial
     kernel(julia, float(cr), float(ci), view, ints, floats, nu, trap)
     return nu, trap
