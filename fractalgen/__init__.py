@@ -8,7 +8,8 @@ True
 """
 
 from ._jit import set_threads, threads
-from .errors import CorruptShardError, FractalgenError, ImageInputError, RecipeError, RenderError, StoreError
+from .errors import (CorruptShardError, FractalgenError, ImageInputError, ParamsError, RecipeError, RenderError,
+                     StoreError)
 from .recipe import Recipe, image_rng, load_recipe, presets
 from .render import FAMILIES, render
 from .store import Store, open_store
@@ -17,7 +18,7 @@ from .generate import generate
 __version__ = "0.1.0"
 
 __all__ = [
-    "FAMILIES", "CorruptShardError", "FractalgenError", "ImageInputError", "Recipe", "RecipeError", "RenderError",
-    "Store", "StoreError", "generate", "image_rng", "load_recipe", "open_store", "presets", "render", "set_threads",
-    "threads", "__version__",
+    "FAMILIES", "CorruptShardError", "FractalgenError", "ImageInputError", "ParamsError", "Recipe", "RecipeError",
+    "RenderError", "Store", "StoreError", "generate", "image_rng", "load_recipe", "open_store", "presets", "render",
+    "set_threads", "threads", "__version__",
 ]

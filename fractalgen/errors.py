@@ -20,6 +20,11 @@ class RenderError(FractalgenError):
     """A recipe cannot produce an image, e.g. no draw passes the quality gate within ``max_draws``."""
 
 
+class ParamsError(RenderError, ValueError):
+    """An image's parameter dict (``recipe.params(i)``, a --params JSON file) is malformed, out of range, or
+    written by a newer render version."""
+
+
 class StoreError(FractalgenError):
     """A store is missing, incomplete or cannot be written where asked."""
 

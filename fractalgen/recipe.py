@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 
 from .errors import RecipeError, RenderError
-from .render import FAMILIES
+from .render import FAMILIES, RENDER_VERSION
 from .render.quality import Rejected
-from .schema import Bool, Int, Weights, describe, parse_section, section_to_dict, setting
+from .schema import Bool, Int, Weights, describe, parse_section, section_to_dict, setting, short_repr
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -146,7 +146,8 @@ class Recipe:
             except Rejected as err:
                 reason = err
                 continue
-            return img, {"family": name, "seed": self.seed, "index": index, "draws": d + 1, **params}
+            return img, {"family": name, "seed": self.seed, "index": index, "draws": d + 1,
+                         "render_version": RENDER_VERSION, **params}
         raise RenderError(
             f"image {index} of recipe {self.source or 'custom'!r}: none of {self.max_draws} draws passed the "
             f"{name} quality gate (last: {reason}); loosen [{name}.gate] or raise max_draws")
@@ -226,10 +227,22 @@ def _set_dotted(table: dict, key: str, value: Any) -> None:
 
 
 def _apply_overrides(table: dict, overrides: Mapping[str, Any] | None, top: Mapping[str, Any]) -> dict:
+    """``table`` with the dotted ``overrides`` and the set-wide ``top`` settings applied: the one place where
+    options (the API's keywords, the command line's --size / --seed / --gray and --set) meet a recipe.
+
+    A ``None`` in ``top`` means "not given" and never hides an override of the same key (``--set size=32``
+    without ``--size``); a key given twice with different values is an error, not a silent pick."""
     table = json.loads(json.dumps(table))  # deep copy of plain data
-    for key, value in {**(overrides or {}), **top}.items():
-        if value is not None:
-            _set_dotted(table, key, value)
+    merged = dict(overrides or {})
+    for key, value in top.items():
+        if value is None:
+            continue
+        if key in merged and merged[key] != value:
+            raise RecipeError(f"recipe key '{key}' is given twice, as {short_repr(merged[key])} and "
+                              f"{short_repr(value)}; give it once (e.g. --size or --set size=, not both)")
+        merged[key] = value
+    for key, value in merged.items():
+        _set_dotted(table, key, value)
     return table
 
 
@@ -259,6 +272,9 @@ def _read_toml(path: Path, label: str) -> dict:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as err:
         raise RecipeError(f"recipe {label} is not valid TOML: {err}; fix the syntax at that line") from None
+    except UnicodeDecodeError as err:
+        raise RecipeError(f"recipe {label} is not UTF-8 text (byte {err.start}: {err.reason}); save it as UTF-8"
+                          ) from None
     except OSError as err:
         raise RecipeError(f"cannot read recipe file '{path}': {err.strerror}; check the path") from None
 

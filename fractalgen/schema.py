@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,19 +30,42 @@ class Spec:
         raise NotImplementedError
 
 
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, so an error message stays one readable line (a 400-digit
+    integer, a long string or a huge list)."""
+    try:
+        text = repr(value)
+    except ValueError:  # holds an int too long for str() (Python's int_max_str_digits)
+        if isinstance(value, int):
+            return f"<integer of about {int(value.bit_length() * 0.30103)} digits>"
+        return f"<{type(value).__name__} holding an integer too long to print>"
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _fail(key: str, value: Any, problem: str, fix: str) -> RecipeError:
-    return RecipeError(f"recipe key '{key}' = {value!r} {problem}; {fix}")
+    return RecipeError(f"recipe key '{key}' = {short_repr(value)} {problem}; {fix}")
 
 
 def _number(value: Any, key: str, integer: bool) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        kind = "an integer" if integer else "a number"
+    """A finite real number (an int when ``integer``); numpy scalars count, booleans and huge ints do not."""
+    kind = "an integer" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise _fail(key, value, f"is not {kind}", f"write {kind}")
-    if integer and not float(value).is_integer():
-        raise _fail(key, value, "is not an integer", "write a whole number")
-    if not math.isfinite(value):
-        raise _fail(key, value, "is not finite", "write a finite number")
-    return int(value) if integer else float(value)
+    try:
+        x = int(value) if isinstance(value, numbers.Integral) else float(value)
+        if not integer:
+            x = float(x)
+    except OverflowError:  # an integer beyond any float
+        raise _fail(key, value, "is out of range", "write a smaller number") from None
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            raise _fail(key, value, "is not finite", "write a finite number")
+        if integer:
+            if not x.is_integer():
+                raise _fail(key, value, "is not an integer", "write a whole number")
+            x = int(x)
+    return x
 
 
 def _bounds_text(lo: float | None, hi: float | None) -> str:
@@ -64,6 +88,8 @@ class Int(Spec):
     def parse(self, value: Any, key: str) -> int:
         x = _number(value, key, integer=True)
         _check_bounds(x, key, value, self.lo, self.hi)
+        if abs(x) > 2**63 - 1:
+            raise _fail(key, value, "is out of range", "write an integer that fits in 64 bits")
         return x
 
     def describe(self) -> str:
@@ -147,7 +173,7 @@ class Range(Spec):
     integer: bool = False
 
     def parse(self, value: Any, key: str) -> tuple:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
             value = [value, value]
         if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 2:
             raise _fail(key, value, "is not a band", "write [low, high]")
@@ -184,6 +210,12 @@ class Weights(Spec):
             if w <= 0:
                 raise _fail(f"{key}.{name}", w, "is not positive", "give a weight > 0 or leave the name out")
             out.append((name, w))
+        try:
+            total = math.fsum(w for _, w in out)
+        except OverflowError:
+            total = math.inf
+        if not math.isfinite(total):
+            raise _fail(key, value, "has weights whose sum overflows", "scale them down, e.g. {ifs = 1, julia = 1}")
         return tuple(out)
 
     def describe(self) -> str:

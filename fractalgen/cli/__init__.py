@@ -1,7 +1,8 @@
 """The ``fractalgen`` command line: thin click commands that parse, call the library and print.
 
-Errors: click's own argument errors exit with status 2 and usage help. A :class:`~fractalgen.errors.RecipeError`
-or :class:`~fractalgen.errors.ImageInputError` (the user's input is wrong) also exits 2, any other
+Errors: click's own argument errors exit with status 2 and usage help. A :class:`~fractalgen.errors.RecipeError`,
+:class:`~fractalgen.errors.ParamsError` or :class:`~fractalgen.errors.ImageInputError` (the user's input is
+wrong) also exits 2, any other
 :class:`~fractalgen.errors.FractalgenError` (a damaged store, a gate nothing passes) exits 1; both print one
 line, ``Error: ...``, and no traceback. Anything else is a bug and keeps its traceback.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import click
 
-from ..errors import FractalgenError, ImageInputError, RecipeError
+from ..errors import FractalgenError, ImageInputError, ParamsError, RecipeError
 
 
 class UserError(click.ClickException):
@@ -28,7 +29,7 @@ class FractalgenGroup(click.Group):
         try:
             return super().invoke(ctx)
         except FractalgenError as err:
-            code = 2 if isinstance(err, (RecipeError, ImageInputError)) else 1
+            code = 2 if isinstance(err, (RecipeError, ParamsError, ImageInputError)) else 1
             raise UserError(str(err), code) from None
 
 

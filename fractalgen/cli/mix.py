@@ -30,8 +30,9 @@ def _load_image(path: str, size: int):
               help="Augmented versions to show.")
 @click.option("--size", type=click.IntRange(8, 2048), default=224, show_default=True,
               help="Training size: the image is resized and centre-cropped to it.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
-              help="Seed of the augmentations (and of the fractals rendered for a preset SOURCE).")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None,
+              help="Seed of the augmentations (default 0) and of the fractals rendered for a preset or recipe "
+                   "SOURCE (default: the recipe's own seed).")
 @click.option("--fractals", type=click.IntRange(1, 100_000), default=64, show_default=True,
               help="When SOURCE is a preset or recipe: how many fractals to render for the sheet.")
 @click.option("--cols", type=click.IntRange(1), default=None, help="Columns (default: a square grid).")
@@ -49,6 +50,7 @@ def mix(source, image, method, preset, count, size, seed, fractals, cols, labels
     img = _load_image(image, size)
     preset = preset or ("cifar" if size <= 64 else "imagenet")
     fractal_source = FractalSource.from_name(source, size, n=fractals, seed=seed)
+    seed = 0 if seed is None else seed
     if method == "fractalmaskmix":
         aug, preset = FractalMaskMix(fractal_source, seed=seed), "MiAMix defaults"
     else:

@@ -12,14 +12,14 @@ from .common import load, recipe_options, trap_option
 
 
 def _read_params(path: str) -> dict:
-    from ..errors import RecipeError
+    from ..errors import ParamsError
 
     try:
         data = json.loads(Path(path).read_text())
     except OSError as err:
-        raise RecipeError(f"cannot read parameter file '{path}': {err.strerror}; check the path") from None
+        raise ParamsError(f"cannot read parameter file '{path}': {err.strerror}; check the path") from None
     except json.JSONDecodeError as err:
-        raise RecipeError(f"parameter file '{path}' is not valid JSON ({err}); pass a file written by --params") from None
+        raise ParamsError(f"parameter file '{path}' is not valid JSON ({err}); pass a file written by --params") from None
     return data
 
 

@@ -96,9 +96,10 @@ class FractalSource:
 
     @classmethod
     def from_recipe(cls, recipe: Any, n: int = 64, size: int = 32, *, scale: float = 1.125,
-                    seed: int | None = None, render_seed: int = 0) -> "FractalSource":
+                    seed: int | None = None, render_seed: int | None = None) -> "FractalSource":
         """A source of ``n`` fractals rendered now from a recipe (a preset name, a .toml path, or a Recipe), at
-        the resize size, so nothing is stored: for trying a method without generating a set first."""
+        the resize size, so nothing is stored: for trying a method without generating a set first.
+        ``render_seed`` replaces the recipe's seed; None keeps the recipe's own."""
         from ..recipe import load_recipe
 
         side = max(8, round(scale * size))
@@ -109,11 +110,11 @@ class FractalSource:
     def from_name(cls, name: str | os.PathLike, size: int = 32, *, n: int = 64, seed: int | None = None,
                   scale: float = 1.125) -> "FractalSource":
         """A store if ``name`` is a folder, else a preset or recipe file rendered on the fly (``n`` images; ``seed``
-        seeds both the recipe and the source's generator)."""
+        seeds the source's generator and replaces the recipe's seed; None keeps the recipe's own)."""
         if os.path.isdir(name):
             return cls(name, size, seed=seed, scale=scale)
         try:
-            return cls.from_recipe(os.fspath(name), n, size, seed=seed, scale=scale, render_seed=seed or 0)
+            return cls.from_recipe(os.fspath(name), n, size, seed=seed, scale=scale, render_seed=seed)
         except RecipeError as err:
             raise RecipeError(f"'{name}' is neither a store folder nor a recipe ({err})") from None
 
