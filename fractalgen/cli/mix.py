@@ -35,21 +35,32 @@ def _load_image(path: str, size: int):
                    "SOURCE (default: the recipe's own seed).")
 @click.option("--fractals", type=click.IntRange(1, 100_000), default=64, show_default=True,
               help="When SOURCE is a preset or recipe: how many fractals to render for the sheet.")
+@click.option("--online", is_flag=True,
+              help="SOURCE is a preset or recipe: render a new fractal for every view, inside the loop, as "
+                   "FractalSource.online does in training (--fractals is then unused).")
 @click.option("--cols", type=click.IntRange(1), default=None, help="Columns (default: a square grid).")
 @click.option("--labels/--no-labels", default=True, show_default=True, help="Number the tiles.")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="PNG file to write.")
-def mix(source, image, method, preset, count, size, seed, fractals, cols, labels, out):
+def mix(source, image, method, preset, count, size, seed, fractals, online, cols, labels, out):
     """Show a mixing method on one image: the input, then N augmented versions, as a PNG sheet.
 
     SOURCE is a fractal store folder, or a preset / recipe (ifs-colour, my.toml) from which --fractals images are
-    rendered now at the mixing size. IMAGE is a PNG or JPEG file.
+    rendered now at the mixing size (with --online: a new one rendered for every view). IMAGE is a PNG or JPEG
+    file.
     """
     from ..mixing import METHODS, FractalMaskMix, FractalSource
     from ..sheet import contact_sheet, save_png
 
     img = _load_image(image, size)
     preset = preset or ("cifar" if size <= 64 else "imagenet")
-    fractal_source = FractalSource.from_name(source, size, n=fractals, seed=seed)
+    if online:
+        from ..recipe import load_recipe
+
+        fractal_source = FractalSource.online(load_recipe(source, seed=seed), size, seed=seed)
+        what = "a new fractal per view"
+    else:
+        fractal_source = FractalSource.from_name(source, size, n=fractals, seed=seed)
+        what = f"{len(fractal_source)} fractals"
     seed = 0 if seed is None else seed
     if method == "fractalmaskmix":
         aug, preset = FractalMaskMix(fractal_source, seed=seed), "MiAMix defaults"
@@ -59,7 +70,7 @@ def mix(source, image, method, preset, count, size, seed, fractals, cols, labels
     names = ["input", *(str(i) for i in range(1, count + 1))] if labels else None
     save_png(contact_sheet([img, *views], cols=cols, labels=names), out)
     click.echo(f"wrote {out}: the input and {count} {type(aug).__name__} views (preset {preset}, {size}px, "
-               f"{len(fractal_source)} fractals from {source})")
+               f"{what} from {source})")
 
 
 COMMANDS = [mix]

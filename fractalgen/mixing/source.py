@@ -106,6 +106,16 @@ class FractalSource:
         r = load_recipe(recipe, size=side, seed=render_seed)
         return cls(np.stack([r.image(i) for i in range(n)]), size, in_memory=True, scale=side / size, seed=seed)
 
+    @staticmethod
+    def online(recipe: Any, size: int = 32, *, pool: int = 0, refresh: float = 0.1, scale: float = 1.125,
+               seed: int | None = None) -> Any:
+        """A source that renders fresh fractals from a recipe inside each process (DataLoader worker), with no
+        stored set: every draw a new fractal (``pool=0``), or a pool of ``pool`` fractals refreshed by ``refresh``
+        new ones per draw. See :class:`fractalgen.mixing.online.OnlineSource`."""
+        from .online import OnlineSource
+
+        return OnlineSource(recipe, size, pool=pool, refresh=refresh, scale=scale, seed=seed)
+
     @classmethod
     def from_name(cls, name: str | os.PathLike, size: int = 32, *, n: int = 64, seed: int | None = None,
                   scale: float = 1.125) -> "FractalSource":
