@@ -78,3 +78,43 @@ def test_params_record_the_render_version_and_newer_ones_are_refused(tmp_path, r
     (tmp_path / "p.json").write_text(json.dumps(newer))
     one_line_error(run("render", "p.json", "--out", "x.png"), 2, "newer than", "upgrade fractalgen")
     assert not (tmp_path / "x.png").exists()
+
+
+# -- params files
+
+
+@pytest.mark.parametrize("family", ["ifs", "julia", "mandelbrot"])
+@pytest.mark.parametrize("edit, message", [
+    (lambda p: p.pop("size"), "params key 'size' is missing"),
+    (lambda p: p.update(size=0), "params key 'size' = 0 is out of range"),
+    (lambda p: p.update(size=-5), "params key 'size' = -5 is out of range"),
+    (lambda p: p.update(size="big"), "params key 'size' = 'big' is not an integer"),
+    (lambda p: p.update(size=100000), "params key 'size' = 100000 is out of range"),
+    (lambda p: p["background"].update(kind="plaid"), "params key 'background.kind' = 'plaid' is not a known option"),
+    (lambda p: p.update(flip=9), "params key 'flip' = 9 is out of range"),
+    (lambda p: p.update(family=["ifs"]), "unknown fractal family ['ifs']"),
+])
+def test_render_of_a_damaged_params_file_names_the_key(run, tmp_path, family, edit, message):
+    params = fg.load_recipe(family, size=16).params(0)
+    edit(params)
+    with pytest.raises(fg.ParamsError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        fg.render(params)
+    (tmp_path / "p.json").write_text(json.dumps(params))
+    one_line_error(run("render", "p.json", "--out", "x.png"), 2, message)
+    assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize("family, key, value, message", [
+    ("ifs", "maps", [[0.5, 0, 0, 0.5, 0]], "params key 'maps[0]' = [0.5, 0, 0, 0.5, 0] has 5 entries"),
+    ("ifs", "probs", [0.5], "params key 'probs' = [0.5] has 1 entries"),
+    ("ifs", "background", {"kind": "flat", "colors": [[2.0, 0, 0]]}, "'background.colors[0][0]' = 2.0 is out of"),
+    ("julia", "trap", {"shape": "circle", "stat": "min", "center": [0, 0], "angle": 0}, "'trap.radius' is missing"),
+    ("julia", "palette", {"kind": "gradient", "stops": []}, "'palette.stops' = [] has 0 entries"),
+    ("mandelbrot", "max_iter", 1.5, "'max_iter' = 1.5 is not an integer"),
+    ("mandelbrot", "bailout", float("nan"), "'bailout' = nan is not finite"),
+    ("mandelbrot", "span", 0.0, "'span' = 0.0 is out of range"),
+])
+def test_nested_params_are_checked(family, key, value, message):
+    params = {**fg.load_recipe(family, size=16, color=True).params(0), key: value}
+    with pytest.raises(fg.ParamsError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        fg.render(params)

@@ -1,4 +1,4 @@
-"""FractalSource: random fractals at the training size, drawn from a store, a store path or an array.
+"""FractalSource: random fractals at the training size, drawn from a store, a folder of images or an array.
 
 The mixing methods draw one mixing picture per training sample. The reference recipes read it from a folder of
 images with ``Resize(36) -> RandomCrop(32)`` (CIFAR) or ``Resize(256) -> RandomCrop(224)`` (ImageNet), decoding a
@@ -28,8 +28,10 @@ MEMORY_BUDGET = 2 << 30
 class FractalSource:
     """Random ``size x size`` RGB crops of the fractals of a set.
 
-    ``src``: a store path (str / PathLike), a store object (``len``, ``shape``, ``[i]``, ``load(size=)``), or a
-    uint8 array (N, H, W, C) with C = 1 or 3. ``scale``: the set is resized (shorter side) to
+    ``src``: a store path (str / PathLike), a store object (``len``, ``shape``, ``[i]``, ``load(size=)``; a
+    :class:`~fractalgen.store.StoreSubset` too), a folder of image files (e.g. the PixMix fractal folder: every
+    file decoded and resized once, RGB, as ``fractalgen import`` stores it, then held in memory), or a uint8
+    array (N, H, W, C) with C = 1 or 3. ``scale``: the set is resized (shorter side) to
     ``round(scale * size)`` before cropping (1.125: CIFAR's 36 -> 32; pass 256 / 224 for ImageNet's exact
     ratio). ``in_memory``: True / False, or None to decide by :data:`MEMORY_BUDGET`. ``seed``: seeds the
     source's own generator, used by :meth:`sample` calls without an ``rng``.
@@ -45,7 +47,7 @@ class FractalSource:
         self.scale = float(scale)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
-        self._items, self._is_store = self._open(src)
+        self._items, self._is_store = self._open(src, in_memory)
         n, h, w, c = self.set_shape = (len(self._items), *self._item_shape())  # (N, H, W, C) of the set
         if n == 0:
             raise ImageInputError("the fractal source holds no images; generate a set first or pass a non-empty array")
@@ -62,12 +64,17 @@ class FractalSource:
                 self._items = None  # the resized copy is all an array-backed source needs
 
     # -- construction
-    @staticmethod
-    def _open(src: Any) -> tuple[Any, bool]:
+    def _open(self, src: Any, in_memory: bool | None) -> tuple[Any, bool]:
         if isinstance(src, (str, os.PathLike)):
-            from ..store import open_store
+            from ..store import is_image_folder, load_folder, open_store
 
-            return open_store(src), True
+            if not is_image_folder(src):
+                return open_store(src), True
+            if in_memory is False:
+                raise ImageInputError(f"'{src}' is a folder of images, which a source reads into memory once; "
+                                      "for lazy reads import it into a store first (`fractalgen import`)")
+            # resized once, as `fractalgen import` would store it, at the side the crops are taken from
+            return load_folder(src, round(self.scale * self.size)), False
         if isinstance(src, np.ndarray):
             if src.dtype != np.uint8 or src.ndim != 4:
                 raise ImageInputError(f"a fractal array must be uint8 (N, H, W, C), got {src.dtype} {src.shape}; "
@@ -119,8 +126,9 @@ class FractalSource:
     @classmethod
     def from_name(cls, name: str | os.PathLike, size: int = 32, *, n: int = 64, seed: int | None = None,
                   scale: float = 1.125) -> "FractalSource":
-        """A store if ``name`` is a folder, else a preset or recipe file rendered on the fly (``n`` images; ``seed``
-        seeds the source's generator and replaces the recipe's seed; None keeps the recipe's own)."""
+        """A store or a folder of images if ``name`` is a folder, else a preset or recipe file rendered on the fly
+        (``n`` images; ``seed`` seeds the source's generator and replaces the recipe's seed; None keeps the
+        recipe's own)."""
         if os.path.isdir(name):
             return cls(name, size, seed=seed, scale=scale)
         try:

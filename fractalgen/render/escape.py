@@ -36,16 +36,13 @@ from numba import prange
 
 from .._jit import njit, njit_parallel, use_parallel
 from . import color as C
+from . import params as P
+from .escape_names import COLORINGS, FORMULAS, STATS, TRANSFERS, TRAPS
 from .quality import edge_density, entropy_bits, require_band, require_finite, require_min
 
 if TYPE_CHECKING:  # the settings module imports this one
     from .escape_params import EscapeGate
 
-FORMULAS = ("power", "burning-ship", "tricorn")
-TRAPS = ("point", "cross", "line", "circle", "square", "rhombus")
-STATS = ("min", "mean")
-COLORINGS = ("trap", "smooth", "trap-smooth", "smooth-trap")
-TRANSFERS = ("identity", "sqrt", "log")
 #: Bail-out radius: large, so that the smooth count's log-log correction is accurate (stored in params).
 BAILOUT = 256.0
 #: Bins of the histogram equalisation (piecewise linear inside a bin, so finer bins only sharpen the ranks).
@@ -399,6 +396,40 @@ def check_gate(nu: np.ndarray, gray: np.ndarray, structure: np.ndarray, gate: Es
     require_band("interior", float(np.count_nonzero(nu[::s, ::s] < 0.0)) / nu[::s, ::s].size, gate.interior)
     require_min("entropy", entropy_bits(gray[::s, ::s]), gate.min_entropy)
     require_band("edges", edge_density(structure[::s, ::s]), gate.edges)
+
+
+def check_params(params: dict) -> None:
+    """Raise :class:`~fractalgen.errors.ParamsError` naming the first key of ``params`` that
+    :func:`render_escape` cannot render (missing, wrong type, out of range)."""
+    p = P.Reader(params)
+    P.read_grid(p)
+    p("color", P.boolean)
+    p("formula", P.one_of(FORMULAS))
+    p("degree", P.integer(2, 64))
+    p("bailout", P.real(above=1.0, hi=1e150))
+    if params.get("family") == "julia":
+        p("c", P.vector(P.real(-1e6, 1e6), 2))
+    p("center", P.vector(P.real(-1e6, 1e6), 2))
+    p("span", P.real(above=0.0, hi=1e6))
+    p("max_iter", P.integer(1, 10**7))
+    p("angle", P.real(-1e6, 1e6))
+    trap = p.sub("trap")
+    trap("shape", P.one_of(TRAPS))
+    trap("stat", P.one_of(STATS))
+    trap("center", P.vector(P.real(-1e6, 1e6), 2))
+    trap("radius", P.real(0.0, 1e6))
+    trap("angle", P.real(-1e6, 1e6))
+    p("coloring", P.one_of(COLORINGS))
+    palette = p.sub("palette")
+    if palette("kind", P.one_of(("cosine", "gradient"))) == "cosine":
+        palette("abcd", P.vector(P.vector(P.real(-1e6, 1e6), 3), 4))
+    else:
+        palette("stops", P.vector(P.RGB, lo=1, hi=256))
+    p("transfer", P.one_of(TRANSFERS))
+    p("density", P.real(-1e6, 1e6))
+    p("offset", P.real(-1e6, 1e6))
+    P.read_background(p, C.BACKGROUNDS)
+    p("flip", P.integer(0, 7))
 
 
 def render_escape(params: dict, gate: EscapeGate | None = None) -> np.ndarray:

@@ -31,6 +31,7 @@ from .._random import splitmix64, uniform
 from ..errors import RecipeError
 from ..schema import Bool, Choices, Float, Int, Range, pick, section, setting
 from . import color as C
+from . import params as P
 from .quality import contrast, fill_fraction, require_band, require_min
 
 COLORINGS = ("map", "hue")
@@ -294,6 +295,35 @@ def check_gate(value: np.ndarray, gate: IfsGate) -> None:
     ``gate.fill`` and has a standard deviation of at least ``gate.min_contrast``."""
     require_band("fill", fill_fraction(value), gate.fill)
     require_min("contrast", contrast(value), gate.min_contrast)
+
+
+def check_params(params: dict) -> None:
+    """Raise :class:`~fractalgen.errors.ParamsError` naming the first key of ``params`` that
+    :func:`render_ifs` cannot render (missing, wrong type, out of range)."""
+    p = P.Reader(params)
+    P.read_grid(p)
+    color = p("color", P.boolean)
+    maps = p("maps", P.vector(P.vector(P.real(-1e6, 1e6), 6), lo=1, hi=256))
+    probs = p("probs", P.vector(P.real(0.0, 1e6), len(maps)))
+    if sum(probs) <= 0:
+        raise P.bad("probs", params["probs"], "sums to 0", "give at least one map a positive probability")
+    p("points", P.integer(1, 10**12))
+    p("key", P.integer(0, 2**64 - 1))
+    p("margin", P.real(0.0, 100.0))
+    p("zoom", P.real(above=0.0, hi=1e6))
+    p("shift", P.vector(P.real(-1e6, 1e6), 2))
+    p("tone", P.one_of(C.TONES))
+    p("gamma", P.real(above=0.0, hi=1e6))
+    if color:
+        if p("coloring", P.one_of(COLORINGS)) == "map":
+            p("palette", P.vector(P.RGB, lo=1, hi=256))
+            if "map_colors" in params:
+                p("map_colors", P.vector(P.real(0.0, 1.0), len(maps)))
+        else:
+            p("hue", P.fields(P.real(-1e6, 1e6), P.real(0.0, 1.0), P.real(0.0, 1.0)))
+    P.read_background(p, C.BACKGROUNDS)
+    p("flip", P.integer(0, 7))
+    p("invert", P.boolean)
 
 
 def render_ifs(params: dict, gate: IfsGate | None = None) -> np.ndarray:

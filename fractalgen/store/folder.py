@@ -12,7 +12,7 @@ file does not depend on the file system's listing order), and stores image i as 
 
 A file that cannot be decoded stops the import with its name (no silent gaps: indices are fixed before any
 image is decoded, so skipping a file late would shift every later index); remove or replace it and import
-again with --overwrite. The set id hashes the file list (paths and sizes) and the settings, so an import into
+again (with --overwrite if shards were already written: the file list, and so the set id, changed). The set id hashes the file list (paths and sizes) and the settings, so an import into
 a directory holding a different import is refused, and --resume continues an interrupted import.
 """
 
@@ -83,9 +83,35 @@ class FolderItems:
                 pil = im.convert("L" if self.gray else "RGB")
         except (OSError, ValueError, Image.DecompressionBombError) as err:
             raise ImageInputError(f"cannot read image '{rel}' under '{self.root}' ({err}); remove or replace the "
-                                  "file, then import again with --overwrite") from None
+                                  "file and import again (add --overwrite if it says OUT holds another set: "
+                                  "images were stored before this one)") from None
         with pil:
             return fit_square(pil, self.size), {"source": rel, "width": w, "height": h}
+
+
+def load_folder(src: str | os.PathLike, size: int, *, gray: bool = False, progress: bool | None = None) -> np.ndarray:
+    """Every image under ``src`` in memory, uint8 (N, size, size, C): the files, order and resize of
+    :func:`import_folder`, without writing a store (what a FractalSource on a folder of images uses).
+    ``progress=None`` shows a bar only on a terminal."""
+    from tqdm import tqdm
+
+    items = FolderItems(src, size, gray)
+    out = np.empty((len(items), *items.shape), np.uint8)
+    bar = tqdm(range(len(items)), desc="loading images", unit="img", leave=False,
+               disable=None if progress is None else not progress)
+    for i in bar:
+        out[i] = items.item(i)[0]
+    return out
+
+
+def is_image_folder(path: str | os.PathLike) -> bool:
+    """True if ``path`` is a directory that is not a store (no manifest, no shard files) and holds images."""
+    from .manifest import MANIFEST_NAME, is_store_file
+
+    root = Path(path)
+    if not root.is_dir() or (root / MANIFEST_NAME).exists() or any(is_store_file(p.name) for p in root.iterdir()):
+        return False
+    return bool(find_images(root))
 
 
 def import_folder(src: str | os.PathLike, out: str | os.PathLike, size: int, *, gray: bool = False,

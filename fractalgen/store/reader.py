@@ -233,22 +233,143 @@ class Store:
     def load(self, size: int | None = None, progress: bool = False) -> np.ndarray:
         """Every image in memory, uint8 (N, size, size, C), resized once (PIL bilinear, antialiased: what
         torchvision's Resize does). ``size=None`` keeps the stored size. Call once and keep the array."""
-        from .folder import fit_square
+        return _load(self, size, progress)
 
-        if size is not None and (isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1):
-            raise StoreError(f"load(size={size!r}): pass a positive image side in pixels, or None")
-        if size is None or (size, size) == self.shape[:2]:
-            return self[:]
-        out = np.empty((len(self), size, size, self.shape[2]), np.uint8)
-        starts = range(0, len(self), BLOCK)
-        if progress:
-            from tqdm import tqdm
+    def subset(self, indices: Any = None, **where: Any) -> "StoreSubset":
+        """A view of some images: ``store.subset([3, 17, 42])``, ``store.subset(range(100))``,
+        ``store.subset(family="julia")``, ``store.subset(family=["julia", "mandelbrot"])``; with both, the
+        given indices whose columns match. See :class:`StoreSubset`."""
+        return StoreSubset(self, _select(self, np.arange(len(self)), indices, where))
 
-            starts = tqdm(starts, desc="loading", unit="block", leave=False)
-        for start in starts:
-            for n, img in enumerate(self[start:start + BLOCK]):
-                out[start + n] = fit_square(img, int(size))
-        return out
+
+def _load(images: "Store | StoreSubset", size: int | None, progress: bool) -> np.ndarray:
+    """``images.load(size, progress)`` for a store or a subset: read :data:`BLOCK` images at a time."""
+    from .folder import fit_square
+
+    if size is not None and (isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1):
+        raise StoreError(f"load(size={size!r}): pass a positive image side in pixels, or None")
+    if size is None or (size, size) == images.shape[:2]:
+        return images[:]
+    out = np.empty((len(images), size, size, images.shape[2]), np.uint8)
+    starts = range(0, len(images), BLOCK)
+    if progress:
+        from tqdm import tqdm
+
+        starts = tqdm(starts, desc="loading", unit="block", leave=False)
+    for start in starts:
+        for n, img in enumerate(images[start:start + BLOCK]):
+            out[start + n] = fit_square(img, int(size))
+    return out
+
+
+def _select(store: Store, rows: np.ndarray, indices: Any, where: dict[str, Any]) -> np.ndarray:
+    """The global indices of ``rows`` picked by ``indices`` (positions in ``rows``; negative ones count from the
+    end) whose columns hold the values in ``where`` (a value, or a list of accepted values)."""
+    n = len(rows)
+    if indices is not None:
+        if isinstance(indices, slice):
+            pos = np.arange(n)[indices]
+        else:
+            pos = np.asarray(list(indices) if not isinstance(indices, np.ndarray) else indices)
+            if pos.size and (pos.dtype.kind not in "iu" or pos.ndim != 1):
+                raise StoreError(f"subset indices must be integers, got {pos.dtype} {pos.shape}; pass a list, a "
+                                 "range or a slice of image indices")
+            bad = pos[(pos < -n) | (pos >= n)]
+            if bad.size:
+                raise StoreError(f"index {int(bad[0])} is out of range for a set of {n} images; use 0..{n - 1}")
+        rows = rows[pos.astype(np.int64) % max(n, 1)] if pos.size else rows[:0]
+    for name, wanted in where.items():
+        values = store.column(name)[rows]
+        accepted = [wanted] if isinstance(wanted, (str, bytes, int, float, np.generic)) else list(wanted)
+        keep = np.isin(values, np.asarray(accepted, dtype=values.dtype))
+        if not keep.any():
+            present = ", ".join(map(str, np.unique(store.column(name)))) or "none"
+            raise StoreError(f"no image of '{store.path}' has {name} {' or '.join(map(repr, accepted))}; "
+                             f"its values: {present}")
+        rows = rows[keep]
+    return rows.astype(np.int64)
+
+
+class StoreSubset:
+    """Images ``indices`` of a store, in that order, read through the store: ``len``, ``shape``, ``[i]`` and
+    ``[a:b]``, iteration, ``params(i)``, ``column(name)``, ``load(size)``, ``subset(...)``. Position ``i`` of the
+    subset is image ``indices[i]`` of the store. Pickles as the store (its path and manifest) and the indices,
+    so it goes into DataLoader workers and FractalSource like a store."""
+
+    def __init__(self, store: Store, indices: np.ndarray) -> None:
+        self.store = store
+        self.indices = np.asarray(indices, dtype=np.int64)
+
+    def __repr__(self) -> str:
+        h, w, c = self.shape
+        return f"StoreSubset('{self.store.path}', {len(self)} of {len(self.store)} images {h}x{w}x{c})"
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    @property
+    def path(self) -> Path:
+        return self.store.path
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.store.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.store.dtype
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.store.columns
+
+    @property
+    def recipe(self) -> "Recipe | None":
+        return self.store.recipe
+
+    def _global(self, i: Any) -> int:
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"subset indices are integers or slices, not {type(i).__name__}")
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"index {i} is out of range for a subset of {n} images")
+        return int(self.indices[int(i)])
+
+    def __getitem__(self, key: int | slice) -> np.ndarray:
+        if isinstance(key, slice):
+            chosen = self.indices[key]
+            out = np.empty((len(chosen), *self.shape), np.uint8)
+            for n, i in enumerate(chosen):
+                out[n] = self.store[int(i)]
+            return out
+        return self.store[self._global(key)]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for i in self.indices:
+            yield self.store[int(i)]
+
+    def params(self, i: int) -> dict:
+        return self.store.params(self._global(i))
+
+    def column(self, name: str) -> np.ndarray:
+        return self.store.column(name)[self.indices]
+
+    def load(self, size: int | None = None, progress: bool = False) -> np.ndarray:
+        """The subset in memory, resized once: :meth:`Store.load`."""
+        return _load(self, size, progress)
+
+    def subset(self, indices: Any = None, **where: Any) -> "StoreSubset":
+        """A subset of this subset (``indices`` are positions in it)."""
+        return StoreSubset(self.store, _select(self.store, self.indices, indices, where))
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "StoreSubset":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def open_store(path: str | os.PathLike | Store, locking: bool = False) -> Store:
