@@ -13,7 +13,7 @@ The paper names the two families and F(z) = z^2 + c but gives no generator setti
 everything below is our own design, written from the formulas. What it adds: every parameter of an image
 (constant, window, trap, palette) is drawn from the image's seeded ``rng`` and stored, so :func:`render_escape`
 re-renders it byte for byte; Julia constants are drawn near the boundary of the Mandelbrot set and windows are
-found by a seeded coarse-to-fine zoom toward the boundary (see :mod:`.escape_params`); bounded points take their
+found by a seeded coarse-to-fine zoom toward the boundary (see :mod:`.escape_sampler`); bounded points take their
 colour from the trap, so images fill the frame; nu and the trap value are histogram-equalised (on a log scale),
 so palette use does not depend on zoom depth or ``max_iter``; a gate rejects flat, smooth and aliased draws.
 
@@ -28,20 +28,19 @@ distance of that iterate.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import prange
 
 from .._jit import njit, njit_parallel, use_parallel
+from ..schema import Float, Range, setting
 from . import color as C
 from . import params as P
 from .escape_names import COLORINGS, FORMULAS, STATS, TRANSFERS, TRAPS
 from .quality import edge_density, entropy_bits, require_band, require_finite, require_min
 
-if TYPE_CHECKING:  # the settings module imports this one
-    from .escape_params import EscapeGate
 
 #: Bail-out radius: large, so that the smooth count's log-log correction is accurate (stored in params).
 BAILOUT = 256.0
@@ -82,7 +81,7 @@ def view_array(center, span: float, angle: float, grid: int) -> np.ndarray:
 
 
 def palette_lut(palette: dict) -> np.ndarray:
-    """(256, 3) float32 colours of a palette from :func:`.escape_params.sample_palette`."""
+    """(256, 3) float32 colours of a palette from :func:`.escape_sampler.sample_palette`."""
     if palette["kind"] == "cosine":
         return C.cosine_lut(*palette["abcd"])
     if palette["kind"] == "gradient":
@@ -380,6 +379,18 @@ def coordinates(params: dict, nu: np.ndarray, trap: np.ndarray, levels: np.ndarr
     _coordinates(nu_eq, trap_eq, nu, COLORINGS.index(params["coloring"]), TRANSFERS.index(params["transfer"]),
                  params["density"], params["offset"], levels, *out)
     return out
+
+
+@dataclasses.dataclass(frozen=True)
+class EscapeGate:
+    """The quality gate's settings (recipe sections ``[julia.gate]`` and ``[mandelbrot.gate]``), read by
+    :func:`check_gate`."""
+
+    interior: tuple = setting(Range((0.0, 0.9), 0.0, 1.0), "band of the fraction of pixels whose orbit stays bounded")
+    min_entropy: float = setting(Float(3.0, 0.0, 8.0), "least entropy in bits of the 64-bin gray-level histogram")
+    edges: tuple = setting(Range((0.04, 0.65), 0.0, 1.0),
+                           "band of the fraction of neighbouring pixels whose palette coordinate (before cycling) "
+                           "differs by > 0.05: below, a smooth ramp; above, aliasing noise")
 
 
 def check_gate(nu: np.ndarray, gray: np.ndarray, structure: np.ndarray, gate: EscapeGate) -> None:
