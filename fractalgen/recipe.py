@@ -160,6 +160,15 @@ class Recipe:
         """JSON-serialisable parameters of image ``index``: ``fractalgen.render(params)`` re-renders it."""
         return self.draw(index)[1]
 
+    def images(self, indices) -> np.ndarray:
+        """Images ``indices`` (any iterable of indices) as one uint8 (n, size, size, channels) array, byte for
+        byte the images :meth:`image` gives one by one (each is a pure function of its index)."""
+        indices = list(indices)
+        out = np.empty((len(indices), *self.shape), dtype=np.uint8)
+        for k, index in enumerate(indices):
+            out[k] = self.draw(index)[0]
+        return out
+
     # -- canonical form
     def to_dict(self) -> dict:
         """Canonical plain-data form (defaults filled in, only the families drawn from)."""

@@ -76,3 +76,15 @@ def test_dataloader_workers_run_one_thread(restore_threads):
     loader = torch.utils.data.DataLoader(MixingDataset(_ThreadsSeen(), _Identity()), batch_size=2, num_workers=1)
     (_, seen), = list(loader)
     assert seen.tolist() == [1, 1]
+
+
+def test_a_batch_is_byte_identical_to_one_by_one_with_any_thread_count(restore_threads):
+    for name in ("ifs-colour", "julia-traps"):
+        recipe = fg.load_recipe(name, size=24, seed=4)
+        numba.set_num_threads(1)
+        batch = recipe.images([3, 0, 3])
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        one = np.stack([recipe.image(i) for i in (3, 0, 3)])
+        assert batch.shape == (3, 24, 24, 3) and batch.dtype == np.uint8
+        np.testing.assert_array_equal(batch, one)
+    assert fg.load_recipe("ifs-gray", size=16).images([]).shape == (0, 16, 16, 1)
