@@ -7,16 +7,15 @@ import click
 
 def _load_image(path: str, size: int):
     """The image at ``path`` as uint8 RGB, resized (shorter side) and centre-cropped to ``size`` x ``size``."""
-    from PIL import Image, UnidentifiedImageError
-
     from ..errors import ImageInputError
-    from ..images import fit_square
+    from ..images import fit_square, read_image
 
     try:
-        with Image.open(path) as im, im.convert("RGB") as rgb:
-            return fit_square(rgb, size)
-    except (UnidentifiedImageError, OSError) as err:
+        rgb, _ = read_image(path, "RGB")
+    except ImageInputError as err:
         raise ImageInputError(f"cannot read image '{path}' ({err}); pass a PNG or JPEG file") from None
+    with rgb:
+        return fit_square(rgb, size)
 
 
 @click.command()

@@ -21,6 +21,8 @@ class IndexSpec(click.ParamType):
                 parts = [int(p) if p.strip() else None for p in value.split(":")]
                 if len(parts) > 3:
                     raise ValueError
+                if len(parts) == 3 and parts[2] == 0:
+                    self.fail(f"{value!r} has a step of 0; use a step of 1 or more, e.g. 0:64:2", param, ctx)
                 return slice(*parts)
             return [int(p) for p in value.split(",")]
         except ValueError:
@@ -28,13 +30,21 @@ class IndexSpec(click.ParamType):
 
 
 def resolve_indices(spec, count: int) -> list[int]:
-    from ..errors import StoreError
+    """The store indices an --indices value selects; a selection that is empty or out of range is bad input
+    (exit 2)."""
+    from . import UserError
 
     if isinstance(spec, slice):
-        return list(range(*spec.indices(count)))
+        chosen = list(range(*spec.indices(count)))
+        if not chosen:
+            stop = "" if spec.stop is None else spec.stop
+            raise UserError(f"--indices {'' if spec.start is None else spec.start}:{stop}"
+                            f"{'' if spec.step is None else f':{spec.step}'} selects no image of a store of "
+                            f"{count}; use e.g. 0:{min(count, 64)}", 2)
+        return chosen
     bad = [i for i in spec if not -count <= i < count]
     if bad:
-        raise StoreError(f"index {bad[0]} is out of range for a store of {count} images; use 0..{count - 1}")
+        raise UserError(f"index {bad[0]} is out of range for a store of {count} images; use 0..{count - 1}", 2)
     return [i % count for i in spec]
 
 
