@@ -33,7 +33,7 @@ from fractalgen.recipe import image_rng
 from fractalgen.render import color as C
 from fractalgen.render import escape as E
 from fractalgen.render.quality import Rejected
-from timing import best_of  # benchmarks/timing.py (the script's folder is on sys.path)
+from timing import best_of, header  # benchmarks/timing.py (the script's folder is on sys.path)
 
 PRESETS = ("julia-traps", "mandelbrot-traps", "ipmix-like")
 SIZE = 256
@@ -187,8 +187,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="runs per figure; the best is reported")
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="worker processes")
     args = parser.parse_args()
-    print(f"fractalgen {fg.__version__}, numba {numba.__version__}, {os.cpu_count()} CPUs, "
-          f"numba threads {numba.config.NUMBA_NUM_THREADS}\n")
+    print(header(__doc__.splitlines()[0]))
+    print(f"numba threads {numba.config.NUMBA_NUM_THREADS}\n")
     kernels(args.repeats)
     stages(args.images)
     end_to_end(args.images, args.repeats, args.workers)

@@ -26,7 +26,7 @@ import numpy as np
 
 import fractalgen as fg
 from fractalgen.render import ifs
-from timing import best_of  # benchmarks/timing.py (the script's folder is on sys.path)
+from timing import best_of, header  # benchmarks/timing.py (the script's folder is on sys.path)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -145,6 +145,7 @@ def main() -> None:
     ap.add_argument("--points", type=int, default=2_000_000)
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
+    print(header(__doc__.splitlines()[0]))
     numba.set_num_threads(1)
     jit_cost()
     kernels(args.points, args.repeats)

@@ -21,6 +21,7 @@ import numpy as np
 from fractalgen.mixing import FractalMaskMix, MiAMix, masks
 from fractalgen.mixing._backend import NumpyBackend
 from fractalgen.mixing.miamix import _blend
+from timing import header  # benchmarks/timing.py (the script's folder is on sys.path)
 
 CONFIGS = [(128, 32), (64, 224)]
 
@@ -126,7 +127,8 @@ def main() -> None:
         torch.set_num_threads(1)
     except ImportError:
         torch = None
-    print(f"numpy {np.__version__}" + (f", torch {torch.__version__} (1 thread)" if torch else ", no torch"))
+    print(header(__doc__.splitlines()[0]))
+    print(f"torch {torch.__version__} (1 thread)" if torch else "no torch")
     for b, size in CONFIGS:
         print("\n".join(bench_config(b, size, args.repeats if size <= 64 else max(3, args.repeats // 5), torch,
                                      args.device)))

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 
 from fractalgen.mixing import FractalSource, IPMix, LayerMix, PixMix, blend, ops
+from timing import header  # benchmarks/timing.py (the script's folder is on sys.path)
 
 
 def best_us(fn, number: int, repeat: int) -> float:
@@ -211,6 +212,7 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     number, repeat = (300, 3) if args.quick else (1000, 7)
+    print(header(__doc__.split("\n\n")[0].replace("\n", " ")))
     print(f"one core, best of {repeat} repeats (process CPU time)\n")
     bench_methods((32, 224), number, repeat)
     bench_source(number, repeat)

@@ -27,7 +27,7 @@ import numpy as np
 
 import fractalgen as fg
 from fractalgen.store import COMPRESSIONS, DEFAULT_COMPRESSION, ShardWriter, StorePlan
-from timing import best_of  # benchmarks/timing.py (the script's folder is on sys.path)
+from timing import best_of, header  # benchmarks/timing.py (the script's folder is on sys.path)
 
 
 def children_cpu() -> float:
@@ -141,7 +141,8 @@ def main() -> None:
         args.count, args.comp_count, args.repeats, args.shard_size = 256, 128, 1, 32
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        print(f"ifs-colour at {args.size} px, best of {args.repeats}; fractalgen {fg.__version__}")
+        print(header(__doc__.splitlines()[0]))
+        print(f"ifs-colour at {args.size} px, best of {args.repeats}")
         gen = bench_generation(tmp, args.count, args.size, args.repeats, args.shard_size)
         print(f"\ngeneration, {args.count} images in shards of {args.shard_size}, {DEFAULT_COMPRESSION}, end to end "
               "(CLI process):")

@@ -7,12 +7,45 @@
 True
 """
 
+from __future__ import annotations
+
+import sys
+import types
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_attributes
 from .errors import (CorruptShardError, FractalgenError, ImageInputError, ParamsError, RecipeError, RenderError,
                      StoreError)
-from .recipe import Recipe, image_rng, load_recipe, presets
-from .render import FAMILIES, render
-from .store import Store, open_store
-from .generate import generate
+
+# The rest is imported on first use (see fractalgen._lazy).
+_LAZY = {
+    "Recipe": ".recipe", "image_rng": ".recipe", "load_recipe": ".recipe", "presets": ".recipe",
+    "FAMILIES": ".render", "render": ".render", "Store": ".store", "open_store": ".store",
+    "generate": ".generate",
+}
+
+if TYPE_CHECKING:
+    from .generate import generate
+    from .recipe import Recipe, image_rng, load_recipe, presets
+    from .render import FAMILIES, render
+    from .store import Store, open_store
+
+
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
+
+
+class _Package(types.ModuleType):
+    """``fractalgen.render`` and ``fractalgen.generate`` are functions named like the submodules that define them.
+    Importing a submodule sets it as an attribute of its package; this keeps the functions in those two places."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in ("render", "generate") and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
 
 __version__ = "0.1.0"
 

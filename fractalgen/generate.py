@@ -51,6 +51,24 @@ class RecipeItems:
         return self._recipe.draw(index)
 
 
+def compile_here_first(recipe: Recipe, count: int) -> None:
+    """On a machine's first run, render the first image of each family of ``recipe`` in this process before the
+    pool starts: the kernels compile once, here, and the workers load them from the cache, instead of every
+    worker compiling the same kernels at the same time (N workers, N times the 10-30 s)."""
+    from ._jit import kernel_cache_is_empty
+
+    if not kernel_cache_is_empty():
+        return
+    todo = set(recipe.family)
+    for index in range(min(count, 256)):
+        name = recipe.pick_family(index)
+        if name in todo:
+            recipe.draw(index)
+            todo.discard(name)
+        if not todo:
+            return
+
+
 def generate(recipe: str | os.PathLike | Mapping | Recipe, out: str | os.PathLike, count: int, *,
              shard_size: int | None = None, compression: str = DEFAULT_COMPRESSION, workers: int | None = None,
              resume: bool = False, overwrite: bool = False, progress: bool = True,
@@ -62,6 +80,8 @@ def generate(recipe: str | os.PathLike | Mapping | Recipe, out: str | os.PathLik
     a script calling this with ``workers > 1`` needs the ``if __name__ == "__main__":`` guard.
     """
     recipe = load_recipe(recipe, **overrides)
+    if (workers is None or workers > 1) and count > 1:
+        compile_here_first(recipe, count)
     path = build_store(RecipeItems(recipe), out, count, shard_size=shard_size, compression=compression,
                        workers=workers, resume=resume, overwrite=overwrite, progress=progress, desc="generating",
                        log=log)

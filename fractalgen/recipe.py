@@ -276,6 +276,21 @@ def presets() -> dict[str, Path]:
     return {p.stem: p for p in sorted(PRESET_DIR.glob("*.toml"))}
 
 
+#: The other spelling of a word in preset names (both are accepted: ``ifs-color`` is ``ifs-colour``).
+SPELLINGS = {"color": "colour", "grey": "gray"}
+
+
+def preset_name(text: str) -> str:
+    """The built-in preset's name for ``text`` written with either spelling (``ifs-color``, ``ifs-grey``), else
+    ``text`` unchanged."""
+    found = presets()
+    if text in found:
+        return text
+    words = text.split("-")
+    canonical = "-".join(SPELLINGS.get(w, w) for w in words)
+    return canonical if canonical in found else text
+
+
 def _read_toml(path: Path, label: str) -> dict:
     try:
         with open(path, "rb") as fh:
@@ -298,6 +313,7 @@ def _resolve(source: str | os.PathLike) -> tuple[dict, str]:
                               f"({', '.join(presets())})")
         return _read_toml(path, f"'{text}'"), text
     found = presets()
+    text = preset_name(text)
     if text in found:
         return _read_toml(found[text], f"preset '{text}'"), text
     if text in FAMILIES:

@@ -65,34 +65,56 @@ def _short_path(path: Path, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:40] + "..." + text[-(limit - 43):]
 
 
+def scale_tile(image: np.ndarray, tile: int) -> np.ndarray:
+    """One tile of a sheet, ``tile`` pixels square: a smaller image is enlarged with nearest-neighbour sampling
+    (its pixels stay visible as they are, which is what a 32 px training image looks like), a larger one is
+    reduced with the antialiased rule of :func:`fractalgen.images.fit_square`."""
+    from .images import fit_square
+
+    h, w = image.shape[:2]
+    if (h, w) == (tile, tile):
+        return image
+    if h >= tile and w >= tile:
+        return fit_square(image, tile)
+    square = fit_square(image, min(h, w))
+    gray = square.shape[2] == 1
+    with Image.fromarray(square[:, :, 0] if gray else square) as pil, pil.resize((tile, tile), Image.NEAREST) as big:
+        out = np.asarray(big)
+    return out[:, :, None] if gray else out
+
+
 def contact_sheet(images: Sequence[np.ndarray], cols: int | None = None, labels: Sequence[str] | None = None,
-                  pad: int = 2, background: int = 24) -> np.ndarray:
+                  pad: int = 2, background: int = 24, tile: int | None = None) -> np.ndarray:
     """Tile images (all the same size) into one uint8 RGB (or L, if all are grayscale) sheet.
 
-    ``cols`` defaults to a near-square grid; ``labels`` are drawn in each tile's top-left corner.
+    ``cols`` defaults to a near-square grid; ``tile`` scales every image to that side first (:func:`scale_tile`);
+    ``labels`` are written in a strip under each tile, never over its pixels.
     """
     if len(images) == 0:
         raise ImageInputError("a contact sheet needs at least one image")
+    if tile is not None:
+        images = [scale_tile(im if im.ndim == 3 else im[:, :, None], tile) for im in images]
     h, w = images[0].shape[:2]
     channels = 3 if any(im.ndim == 3 and im.shape[2] == 3 for im in images) else 1
     cols = cols or math.ceil(math.sqrt(len(images)))
     rows = math.ceil(len(images) / cols)
-    sheet = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, channels), background, dtype=np.uint8)
+    font = ImageFont.load_default() if labels is not None else None
+    strip = 0 if font is None else font.getbbox("0123456789input")[3] + 3
+    cell_h = h + strip + pad
+    sheet = np.full((rows * cell_h + pad, cols * (w + pad) + pad, channels), background, dtype=np.uint8)
     for n, im in enumerate(images):
         if im.shape[:2] != (h, w):
             raise ImageInputError(f"image {n} is {im.shape[:2]}, the first is {(h, w)}; a sheet needs one size")
         r, c = divmod(n, cols)
-        y, x = pad + r * (h + pad), pad + c * (w + pad)
+        y, x = pad + r * cell_h, pad + c * (w + pad)
         sheet[y:y + h, x:x + w] = im if im.ndim == 3 else im[:, :, None]
     if labels is None:
         return sheet
     pil = to_pil(sheet)
     draw = ImageDraw.Draw(pil)
-    font = ImageFont.load_default()
     for n, text in enumerate(labels):
         r, c = divmod(n, cols)
-        xy = (pad + c * (w + pad) + 2, pad + r * (h + pad) + 1)
-        draw.text(xy, str(text), fill=255 if channels == 1 else (255, 255, 255), font=font,
-                  stroke_width=1, stroke_fill=0 if channels == 1 else (0, 0, 0))
+        xy = (pad + c * (w + pad) + 1, pad + r * cell_h + h + 1)
+        draw.text(xy, str(text), fill=255 if channels == 1 else (255, 255, 255), font=font)
     arr = np.asarray(pil)
     return arr if arr.ndim == 3 else arr[:, :, None]

@@ -29,23 +29,69 @@ def parse_set(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
     return out
 
 
+#: The largest seed: seeds are unsigned 63-bit integers.
+MAX_SEED = 2**63 - 1
+
+
+def count_option(default: int | None, maximum: int | None = None, help: str = "Number of images.",
+                 required: bool = False):
+    """``-n/--n/--count``: how many images, spelled the same in every command."""
+    return click.option("-n", "--n", "--count", "count", type=click.IntRange(1, maximum), default=default,
+                        required=required, show_default=default is not None, help=help)
+
+
+def out_option(help: str = "PNG file to write."):
+    """``-o/--out``: the file a command writes."""
+    return click.option("-o", "--out", type=click.Path(dir_okay=False), required=True, help=help)
+
+
+class Seed(click.ParamType):
+    """An integer 0 .. 2**63 - 1 (written as SEED in help, without the long bound)."""
+
+    name = "seed"
+
+    def convert(self, value, param, ctx):
+        try:
+            seed = int(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not an integer; give a seed like 0 or 1234", param, ctx)
+        if not 0 <= seed <= MAX_SEED:
+            self.fail(f"{seed} is out of range; a seed is 0..2**63-1", param, ctx)
+        return seed
+
+
+def seed_option(default: int | None, help: str):
+    """``-s/--seed``."""
+    return click.option("-s", "--seed", type=Seed(), default=default, show_default=default is not None, help=help)
+
+
+def tile_option(help: str = "Scale every tile to this side (smaller images are enlarged, pixel for pixel)."):
+    """``--tile``: the side of a contact sheet's tiles."""
+    return click.option("--tile", type=click.IntRange(8, 4096), default=None, help=help)
+
+
+def sheet_options(fn):
+    """--cols / --labels: the layout of a contact sheet."""
+    fn = click.option("--labels/--no-labels", default=True, show_default=True,
+                      help="Write each tile's label under it.")(fn)
+    return click.option("--cols", type=click.IntRange(1), default=None, help="Columns (default: a square grid).")(fn)
+
+
 def recipe_options(fn):
-    """--seed / --size / --gray / --set: the overrides every command that reads a recipe accepts."""
+    """-s/--seed, --size, --gray, --set: the overrides every command that reads a recipe accepts."""
     fn = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", callback=parse_set,
                       help="Override a recipe key, e.g. --set ifs.maps=[3,3] (repeatable).")(fn)
     fn = click.option("--gray/--color", "gray", default=None,
                       help="Grayscale (1 channel) or colour images; default: the recipe's.")(fn)
     fn = click.option("--size", type=click.IntRange(8, 8192), default=None,
                       help="Image side in pixels; default: the recipe's.")(fn)
-    fn = click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None,
-                      help="Seed of the set; default: the recipe's.")(fn)
-    return fn
+    return seed_option(None, "Seed of the set; default: the recipe's.")(fn)
 
 
 def trap_option(fn):
     """--trap: sugar for the orbit-trap shape of the escape-time families (``--set julia.trap=[...]`` and
     ``--set mandelbrot.trap=[...]`` at once)."""
-    from ..render.escape import TRAPS
+    from ..render.escape_names import TRAPS
 
     return click.option("--trap", type=click.Choice(TRAPS), default=None,
                         help="Orbit trap of every escape-time image (julia, mandelbrot); default: the recipe's.")(fn)

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import click
 
+from .common import count_option, out_option, seed_option, sheet_options, tile_option
+
+#: Smallest default tile of a mix sheet: smaller training images are enlarged by a whole factor up to it.
+MIN_TILE = 96
+
 
 def _load_image(path: str, size: int):
     """The image at ``path`` as uint8 RGB, resized (shorter side) and centre-cropped to ``size`` x ``size``."""
@@ -18,30 +23,35 @@ def _load_image(path: str, size: int):
         return fit_square(rgb, size)
 
 
-@click.command()
+@click.command(short_help="Sheet of a mixing method's views of one image.")
 @click.argument("source")
 @click.argument("image", type=click.Path(exists=True, dir_okay=False))
-@click.option("--method", type=click.Choice(["pixmix", "ipmix", "layermix", "fractalmaskmix"]), default="ipmix",
-              show_default=True, help="Mixing method (fractalmaskmix: the MiAMix masks mixing in a fractal).")
+@click.option("--method", "-m", type=click.Choice(["pixmix", "ipmix", "layermix", "fractalmaskmix"]),
+              default="ipmix", show_default=True,
+              help="Mixing method (fractalmaskmix: the MiAMix masks mixing in a fractal).")
 @click.option("--preset", type=click.Choice(["cifar", "imagenet"]), default=None,
               help="Hyper-parameters of PixMix / IPMix / LayerMix; default: cifar up to --size 64, else imagenet.")
-@click.option("--n", "count", type=click.IntRange(1, 1024), default=16, show_default=True,
-              help="Augmented versions to show.")
+@count_option(16, 1024, "Augmented versions to show.")
 @click.option("--size", type=click.IntRange(8, 2048), default=224, show_default=True,
               help="Training size: the image is resized and centre-cropped to it.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None,
-              help="Seed of the augmentations (default 0) and of the fractals rendered for a preset or recipe "
-                   "SOURCE (default: the recipe's own seed).")
+@seed_option(None, "Seed of the augmentations (default 0) and of the fractals rendered for a preset or recipe "
+                  "SOURCE (default: the recipe's own seed).")
 @click.option("--fractals", type=click.IntRange(1, 100_000), default=64, show_default=True,
               help="When SOURCE is a preset or recipe: how many fractals to render for the sheet.")
-@click.option("--cols", type=click.IntRange(1), default=None, help="Columns (default: a square grid).")
-@click.option("--labels/--no-labels", default=True, show_default=True, help="Number the tiles.")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="PNG file to write.")
-def mix(source, image, method, preset, count, size, seed, fractals, cols, labels, out):
+@tile_option(f"Side of each tile on the sheet; default: --size, enlarged by a whole factor to at least "
+             f"{MIN_TILE} px (pixel for pixel, so a 32 px view shows its real pixels).")
+@sheet_options
+@out_option()
+def mix(source, image, method, preset, count, size, seed, fractals, tile, cols, labels, out):
     """Show a mixing method on one image: the input, then N augmented versions, as a PNG sheet.
 
     SOURCE is a fractal store folder, or a preset / recipe (ifs-colour, my.toml) from which --fractals images are
     rendered now at the mixing size. IMAGE is a PNG or JPEG file.
+
+    \b
+    Examples:
+      fractalgen mix out/ipmix-like photo.jpg -m ipmix -n 16 --size 224 -o ipmix-sheet.png
+      fractalgen mix ifs-gray photo.jpg -m layermix --size 32 -o sheet.png
     """
     from ..mixing import METHODS, FractalMaskMix, FractalSource
     from ..sheet import contact_sheet, save_png
@@ -56,7 +66,8 @@ def mix(source, image, method, preset, count, size, seed, fractals, cols, labels
         aug = METHODS[method](fractal_source, preset, seed=seed)
     views = [aug(img) for _ in range(count)]
     names = ["input", *(str(i) for i in range(1, count + 1))] if labels else None
-    save_png(contact_sheet([img, *views], cols=cols, labels=names), out)
+    tile = tile or size * max(1, -(-MIN_TILE // size))
+    save_png(contact_sheet([img, *views], cols=cols, labels=names, tile=tile), out)
     click.echo(f"wrote {out}: the input and {count} {type(aug).__name__} views (preset {preset}, {size}px, "
                f"{len(fractal_source)} fractals from {source})")
 

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
-from .common import load, recipe_options, trap_option
+from .common import count_option, load, out_option, recipe_options, sheet_options, tile_option, trap_option
 
 
 def _read_params(path: str) -> dict:
@@ -23,12 +22,12 @@ def _read_params(path: str) -> dict:
     return data
 
 
-@click.command()
+@click.command(short_help="Render one image of a recipe (or a params file) to a PNG.")
 @click.argument("source")
 @recipe_options
 @trap_option
-@click.option("--index", type=click.IntRange(0), default=0, show_default=True, help="Which image of the set.")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="PNG file to write.")
+@click.option("--index", "-i", type=click.IntRange(0), default=0, show_default=True, help="Which image of the set.")
+@out_option()
 @click.option("--params", "params_out", type=click.Path(dir_okay=False), default=None,
               help="Also write the image's parameters as JSON (re-render them with `render PARAMS.json`).")
 def render(source, seed, size, gray, sets, trap, index, out, params_out):
@@ -36,6 +35,12 @@ def render(source, seed, size, gray, sets, trap, index, out, params_out):
 
     SOURCE is a family (ifs, julia, mandelbrot), a preset (ifs-colour, julia-traps), a recipe file (my.toml),
     or a parameter file written by --params (params.json), which re-renders that exact image.
+
+    \b
+    Examples:
+      fractalgen render julia -s 3 --size 256 -o julia.png
+      fractalgen render ipmix-like -i 12 -o f.png --params f.json
+      fractalgen render f.json -o same.png
     """
     from .. import render as render_params
     from ..sheet import save_png, write_file
@@ -54,31 +59,38 @@ def render(source, seed, size, gray, sets, trap, index, out, params_out):
     click.echo(f"wrote {out}: {params['family']} image {params.get('index', '?')}, {w}x{h} {mode}")
 
 
-@click.command()
+@click.command(short_help="Contact sheet of images of a recipe, rendered now.")
 @click.argument("source")
 @recipe_options
 @trap_option
-@click.option("--n", "count", type=click.IntRange(1, 4096), default=64, show_default=True, help="Images to show.")
+@count_option(64, 4096, "Images to show.")
 @click.option("--start", type=click.IntRange(0), default=0, show_default=True, help="First image index.")
-@click.option("--cols", type=click.IntRange(1), default=None, help="Columns (default: a square grid).")
-@click.option("--labels/--no-labels", default=True, show_default=True, help="Print each image's index on it.")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="PNG file to write.")
-def preview(source, seed, size, gray, sets, trap, count, start, cols, labels, out):
+@tile_option()
+@sheet_options
+@out_option()
+def preview(source, seed, size, gray, sets, trap, count, start, tile, cols, labels, out):
     """Render a contact sheet of images of a recipe (indices START to START+N-1).
 
     SOURCE is a family (ifs, julia, mandelbrot), a preset (ifs-colour, julia-traps) or a recipe file (my.toml).
+
+    \b
+    Examples:
+      fractalgen preview ifs-colour -n 64 --size 128 -o sheet.png
+      fractalgen preview julia-traps -n 16 --size 32 --tile 96 -o small.png
     """
+    from tqdm import tqdm
+
     from ..sheet import contact_sheet, save_png
 
     recipe = load(source, seed, size, gray, sets, trap)
     indices = range(start, start + count)
     images = [recipe.image(i) for i in tqdm(indices, desc="rendering", unit="img", leave=False)]
-    save_png(contact_sheet(images, cols=cols, labels=[str(i) for i in indices] if labels else None), out)
+    save_png(contact_sheet(images, cols=cols, labels=[str(i) for i in indices] if labels else None, tile=tile), out)
     click.echo(f"wrote {out}: images {start}..{start + count - 1} of {recipe.source} "
                f"({recipe.size}px, seed {recipe.seed})")
 
 
-@click.command("recipe")
+@click.command("recipe", short_help="Print a recipe in full as TOML, or list presets and keys.")
 @click.argument("source", required=False)
 @recipe_options
 @click.option("--keys", is_flag=True, help="List every recipe key with its accepted values and meaning.")
@@ -86,6 +98,12 @@ def recipe_cmd(source, seed, size, gray, sets, keys):
     """Print a recipe in full (every default filled in), ready to save as a .toml and edit.
 
     Without SOURCE, list the built-in presets and families.
+
+    \b
+    Examples:
+      fractalgen recipe
+      fractalgen recipe julia-traps > mine.toml
+      fractalgen recipe --keys
     """
     from ..recipe import FAMILIES, presets, recipe_keys
 

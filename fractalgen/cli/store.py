@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .common import load, recipe_options
+from .common import count_option, load, out_option, recipe_options, seed_option, sheet_options, tile_option
 
 
 class IndexSpec(click.ParamType):
@@ -21,31 +21,56 @@ class IndexSpec(click.ParamType):
                 parts = [int(p) if p.strip() else None for p in value.split(":")]
                 if len(parts) > 3:
                     raise ValueError
-                if len(parts) == 3 and parts[2] == 0:
-                    self.fail(f"{value!r} has a step of 0; use a step of 1 or more, e.g. 0:64:2", param, ctx)
-                return slice(*parts)
-            return [int(p) for p in value.split(",")]
+            else:
+                parts = [int(p) for p in value.split(",")]
         except ValueError:
             self.fail(f"{value!r} is not START:STOP[:STEP] or a comma-separated list of indices", param, ctx)
+        if ":" not in value:
+            return parts
+        if len(parts) == 3 and parts[2] is not None and parts[2] <= 0:
+            self.fail(f"{value!r} has step {parts[2]}; the step of START:STOP:STEP must be 1 or more", param, ctx)
+        return slice(*parts)
 
 
-def resolve_indices(spec, count: int) -> list[int]:
-    """The store indices an --indices value selects; a selection that is empty or out of range is bad input
-    (exit 2)."""
-    from . import UserError
+def select(ctx: click.Context, total: int, count: int | None, indices, *, pool: list[int] | None = None,
+           default: int | None = None, seed: int | None = None) -> list[int]:
+    """The images a command works on, from ``-n/--n``, ``--indices`` and ``--family`` (``pool``: the indices
+    of those families), checked against the store's ``total`` images: --indices excludes the other two, and
+    indices reaching past either end are an error (exit 2), never silently cut short. ``-n`` takes at most N
+    images: with ``seed`` a seeded random sample of the pool, else its first N; without ``-n``, ``default``
+    images, or all of them."""
+    from ..store.export import random_indices
 
-    if isinstance(spec, slice):
-        chosen = list(range(*spec.indices(count)))
+    if indices is not None and count is not None:
+        raise click.UsageError("give either -n/--n or --indices, not both", ctx)
+    if indices is None:
+        pool = list(range(total)) if pool is None else pool
+        n = min(len(pool), count or default or len(pool))  # -n is at most N: the command says how many it took
+        return [pool[i] for i in random_indices(len(pool), n, seed)] if seed is not None else pool[:n]
+    param = param_named(ctx, "indices")
+    if isinstance(indices, slice):
+        for end in (indices.start, indices.stop):
+            if end is not None and not -total <= end <= total:
+                raise click.BadParameter(f"{end} is out of range for a store of {total} images; indices run "
+                                         f"0..{total - 1} (or -{total}..-1 from the end)", ctx, param)
+        chosen = list(range(*indices.indices(total)))
         if not chosen:
-            stop = "" if spec.stop is None else spec.stop
-            raise UserError(f"--indices {'' if spec.start is None else spec.start}:{stop}"
-                            f"{'' if spec.step is None else f':{spec.step}'} selects no image of a store of "
-                            f"{count}; use e.g. 0:{min(count, 64)}", 2)
+            raise click.BadParameter(f"{_spec(indices)} selects no image of a store of {total}", ctx, param)
         return chosen
-    bad = [i for i in spec if not -count <= i < count]
+    bad = [i for i in indices if not -total <= i < total]
     if bad:
-        raise UserError(f"index {bad[0]} is out of range for a store of {count} images; use 0..{count - 1}", 2)
-    return [i % count for i in spec]
+        raise click.BadParameter(f"index {bad[0]} is out of range for a store of {total} images; use "
+                                 f"0..{total - 1} (or -{total}..-1 from the end)", ctx, param)
+    return [i % total for i in indices]
+
+
+def _spec(s: slice) -> str:
+    text = ":".join("" if v is None else str(v) for v in (s.start, s.stop, s.step))
+    return text[:-1] if s.step is None else text
+
+
+def param_named(ctx: click.Context, name: str) -> click.Parameter | None:
+    return next((p for p in ctx.command.params if p.name == name), None)
 
 
 def family_option(fn):
@@ -66,8 +91,8 @@ def family_pool(store, families: tuple[str, ...], indices) -> "list[int] | None"
 
 def store_options(fn):
     """Options of the commands that write a store."""
-    from ..store import COMPRESSIONS, DEFAULT_COMPRESSION
-    from ..store.build import available_cores
+    from .._machine import available_cores
+    from ..store.manifest import COMPRESSIONS, DEFAULT_COMPRESSION
 
     fn = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(fn)
     fn = click.option("--overwrite", is_flag=True,
@@ -105,10 +130,10 @@ def _done(store) -> None:
                f"({size / 1e6:.1f} MB, {store.plan.compression})")
 
 
-@click.command()
+@click.command(short_help="Render N images of a recipe into a sharded HDF5 store.")
 @click.argument("source")
 @click.argument("out", type=click.Path(file_okay=False))
-@click.option("--count", "-n", type=click.IntRange(1), required=True, help="Number of images.")
+@count_option(None, required=True, help="Number of images.")
 @recipe_options
 @store_options
 @click.pass_context
@@ -119,6 +144,12 @@ def generate(ctx, source, out, count, seed, size, gray, sets, workers, shard_siz
     SOURCE is a preset (ifs-colour), a family (ifs) or a recipe file (sample_sets/ifs-gray.toml). Image i is a
     pure function of (recipe, seed, i): the store's bytes do not depend on --workers. Ctrl-C stops cleanly;
     repeat the command with --resume to finish.
+
+    \b
+    Examples:
+      fractalgen generate ifs-colour out/ifs -n 20000 --size 256 --workers 2
+      fractalgen generate sample_sets/ipmix-like.toml out/mix -n 10000
+      fractalgen generate ifs-colour out/ifs -n 20000 --size 256 --resume
     """
     from ..generate import generate as generate_set
 
@@ -128,7 +159,7 @@ def generate(ctx, source, out, count, seed, size, gray, sets, workers, shard_siz
     _done(store)
 
 
-@click.command("import")
+@click.command("import", short_help="Import a folder of images (e.g. PixMix's) into a store.")
 @click.argument("src", type=click.Path(exists=True, file_okay=False))
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--size", type=click.IntRange(8, 8192), required=True, help="Side of the stored square images.")
@@ -141,6 +172,11 @@ def import_cmd(ctx, src, out, size, gray, workers, shard_size, compression, resu
     Files are sorted by relative path; each is converted to RGB (or --gray), its shorter side resized to SIZE
     (bilinear, antialiased) and centre-cropped to SIZE x SIZE. The params of each image hold its relative path
     and original size. A file that cannot be decoded stops the import and is named.
+
+    \b
+    Examples:
+      fractalgen import ~/fractals_and_fvis out/pixmix-set --size 256
+      fractalgen import photos/ out/photos --size 64 --gray
     """
     from ..store import import_folder, open_store
 
@@ -150,11 +186,17 @@ def import_cmd(ctx, src, out, size, gray, workers, shard_size, compression, resu
         _done(store)
 
 
-@click.command()
+@click.command(short_help="Counts, size, origin, columns and shards of a store.")
 @click.argument("store_path", metavar="STORE")
 @click.option("--recipe", "show_recipe", is_flag=True, help="Print the recipe of a generated set as TOML instead.")
 def info(store_path, show_recipe):
-    """Counts, size on disk, origin, per-image columns (families, draws) and the shard table of a store."""
+    """Counts, size on disk, origin, per-image columns (families, draws) and the shard table of a store.
+
+    \b
+    Examples:
+      fractalgen info out/ifs
+      fractalgen info out/ifs --recipe > ifs.toml
+    """
     from ..errors import StoreError
     from ..store import info_lines, open_store
 
@@ -168,70 +210,80 @@ def info(store_path, show_recipe):
             click.echo(line)
 
 
-@click.command()
+@click.command(short_help="Contact sheet of a store: a random sample or --indices.")
 @click.argument("store_path", metavar="STORE")
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="PNG file to write.")
-@click.option("--n", "count", type=click.IntRange(1, 4096), default=64, show_default=True,
-              help="Images in a random sample.")
+@out_option()
+@count_option(None, 4096, "Images in a random sample (at most; default 64).")
 @click.option("--indices", type=IndexSpec(), default=None, help="Show these instead, e.g. 0:64 or 3,17,42.")
-@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Seed of the random sample.")
-@click.option("--tile", type=click.IntRange(8, 4096), default=None, help="Resize each image to this side first.")
-@click.option("--cols", type=click.IntRange(1), default=None, help="Columns (default: a square grid).")
-@click.option("--labels/--no-labels", default=True, show_default=True, help="Print each image's index on it.")
+@seed_option(0, "Seed of the random sample.")
+@tile_option()
+@sheet_options
 @family_option
-def show(store_path, out, count, indices, seed, tile, cols, labels, families):
-    """Write a contact sheet of images of a store: a seeded random sample (of --family), or --indices."""
+@click.pass_context
+def show(ctx, store_path, out, count, indices, seed, tile, cols, labels, families):
+    """Write a contact sheet of images of a store: a seeded random sample (of --family), or --indices.
+
+    \b
+    Examples:
+      fractalgen show out/ifs -n 64 -o sheet.png
+      fractalgen show out/ifs --indices 0:16 --tile 128 -o first.png
+      fractalgen show out/mix --family julia -n 16 -o julia.png
+    """
     from ..sheet import save_png
     from ..store import open_store
-    from ..store.export import random_indices, store_sheet
+    from ..store.export import store_sheet
 
     with open_store(store_path) as store:
         pool = family_pool(store, families, indices)
-        if indices is not None:
-            chosen = resolve_indices(indices, len(store))
-        elif pool is not None:
-            chosen = [pool[i] for i in random_indices(len(pool), count, seed)]
-        else:
-            chosen = random_indices(len(store), count, seed)
+        chosen = select(ctx, len(store), count, indices, pool=pool, default=64, seed=seed)
         save_png(store_sheet(store, chosen, tile=tile, cols=cols, labels=labels), out)
     click.echo(f"wrote {out}: {len(chosen)} images of {store_path}")
 
 
-@click.command()
+@click.command(short_help="Write images of a store as PNG files (or an ImageFolder).")
 @click.argument("store_path", metavar="STORE")
 @click.argument("out", type=click.Path(file_okay=False))
-@click.option("--n", "count", type=click.IntRange(1), default=None, help="Export images 0..N-1 (default: all).")
+@count_option(None, help="Export the first N images (of --family if given); default: all.")
 @click.option("--indices", type=IndexSpec(), default=None, help="Export these instead, e.g. 100:200 or 3,17,42.")
 @click.option("--imagefolder", is_flag=True,
               help="Torchvision ImageFolder layout: OUT/<family>/<index>.png, one class folder per fractal family "
                    "(a store without families, e.g. an imported one, uses the single folder OUT/fractals/).")
 @family_option
-def export(store_path, out, count, indices, imagefolder, families):
-    """Write images of a store as PNG files named by index (000042.png)."""
+@click.pass_context
+def export(ctx, store_path, out, count, indices, imagefolder, families):
+    """Write images of a store as PNG files named by index (000042.png).
+
+    \b
+    Examples:
+      fractalgen export out/ifs pngs/ -n 100
+      fractalgen export out/ifs some/ --indices 100:200
+      fractalgen export out/ifs folder/ --imagefolder
+      fractalgen export out/mix julia/ --family julia -n 50
+    """
     from ..store import export_pngs, open_store
 
     with open_store(store_path) as store:
         pool = family_pool(store, families, indices)
-        if indices is not None:
-            chosen = resolve_indices(indices, len(store))
-        elif pool is not None:
-            chosen = pool[:count]
-        else:
-            chosen = range(min(count or len(store), len(store)))
+        chosen = select(ctx, len(store), count, indices, pool=pool)
         n = export_pngs(store, out, chosen, class_column="family" if imagefolder else None)
     click.echo(f"wrote {n} PNG files to {out}" + (" (ImageFolder layout)" if imagefolder else ""))
 
 
-@click.command()
+@click.command(short_help="Check every shard and image of a store; exit 0 if all is well.")
 @click.argument("store_path", metavar="STORE")
 @click.option("--rerender", type=click.IntRange(0), default=0, show_default=True,
               help="Also re-render this many random images from their params and compare the bytes.")
-@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Seed picking those images.")
+@seed_option(0, "Seed picking those images.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def verify(store_path, rerender, seed, quiet):
     """Check every shard (size, sha256, layout, index) and every image's checksum; exit 0 only if all is well.
 
     Each problem is printed on its own line, naming the shard file and the image index.
+
+    \b
+    Examples:
+      fractalgen verify out/ifs
+      fractalgen verify out/ifs --rerender 16
     """
     from ..generate import rerender_check
     from ..store import open_store, verify_store

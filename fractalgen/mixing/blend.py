@@ -187,8 +187,9 @@ def _random_float(name):
     return select
 
 
-_FLOAT = {"add": _add_float, "multiply": _multiply_float, "random_pixels": _random_float("random_pixels"),
-          "random_elements": _random_float("random_elements")}
+#: blend name -> its float formula ``(x1, x2, **params)`` on [0, 1] images, before clipping
+FLOAT_FORMULAS = {"add": _add_float, "multiply": _multiply_float, "random_pixels": _random_float("random_pixels"),
+                  "random_elements": _random_float("random_elements")}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -215,7 +216,7 @@ def blend(name: str, x1: np.ndarray, x2: np.ndarray, **params) -> np.ndarray:
 
     Two uint8 images take the table / kernel path; otherwise the formula is evaluated in floats (uint8 read as
     value / 255). The result has ``x1``'s dtype and lies in [0, 1]."""
-    if name not in _FLOAT:
+    if name not in FLOAT_FORMULAS:
         raise RecipeError(f"unknown blend {name!r}; choose from {', '.join(BLENDS)}")
     for x in (x1, x2):
         if not isinstance(x, np.ndarray) or (x.dtype != np.uint8 and x.dtype.kind != "f"):
@@ -231,7 +232,7 @@ def blend(name: str, x1: np.ndarray, x2: np.ndarray, **params) -> np.ndarray:
         return out
     dt = np.result_type(*[x.dtype for x in (x1, x2) if x.dtype.kind == "f"])
     f1, f2 = (x.astype(dt) / dt.type(255) if x.dtype == np.uint8 else x.astype(dt, copy=False) for x in (x1, x2))
-    out = np.clip(_FLOAT[name](f1, f2, **params), 0, 1)
+    out = np.clip(FLOAT_FORMULAS[name](f1, f2, **params), 0, 1)
     if x1.dtype == np.uint8:  # rounded half up, as the table path does
         return np.floor(out * 255 + 0.5).astype(np.uint8)
     return out.astype(x1.dtype, copy=False)

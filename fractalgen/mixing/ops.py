@@ -14,10 +14,13 @@ What we changed relative to the released reference code (PIL ops called from the
 repositories) and why:
 
 - The pixels are computed here (numba kernels and 256-entry tables), not by PIL: a PIL round trip per op costs
-  more than the op. The table ops (autocontrast, equalize, posterize, solarize, invert, grayscale), mirror and
-  whole-pixel translations give PIL's bytes; the ImageEnhance ops repeat PIL's float32 arithmetic; rotate and
-  shear reproduce ``Image.transform(..., AFFINE, resample=BILINEAR)`` (the resampling every reference uses)
-  in fixed point, within a grey level (tests/mixing/test_ops.py checks every op against PIL).
+  more than the op. Every op gives PIL's bytes: the table ops (autocontrast, equalize, posterize, solarize,
+  invert, grayscale), mirror and whole-pixel translations by construction; the ImageEnhance ops repeat PIL's
+  float32 arithmetic; rotate, shear and fractional translations repeat ``Image.transform(..., AFFINE,
+  resample=BILINEAR)`` (Geometry.c) operation for operation in doubles, inside/outside test included
+  (tests/mixing/test_ops.py checks every op against PIL, the geometric ones over thousands of random parameters
+  and sizes 8..256). A 16.16 fixed-point version was 2x faster but missed PIL's inside test on a few border
+  pixels, which then differed by up to 234 grey levels.
 - autocontrast has no cutoff: IPMix's code passes a severity-dependent cutoff, PixMix's and the spec do not.
 - LayerMix's extra ops use AugMix-style ranges instead of the released ones, which are defective (posterize
   keeps 0 bits, i.e. returns a black image, 82% of the time; solarize_increasing at severity 3 inverts almost
@@ -190,53 +193,54 @@ def _equalize_luts(hist):
 
 
 @njit
-def _lerp_row(src, y, xa, xb, k, dx):
-    """256 x the value between columns xa and xb of row y at the 8-bit fraction dx (one tap when dx is 0, always so
-    for shear_y)."""
-    p = np.int32(src[y, xa, k])
-    if dx == 0:
-        return p << 8
-    return (p << 8) + (np.int32(src[y, xb, k]) - p) * dx
-
-
-@njit
 def _affine_impl(src, a, b, c, d, e, f, out, ch):
-    """PIL's AFFINE transform with BILINEAR resampling: output pixel centre (x + 0.5, y + 0.5) samples the input
-    at (a x + b y + c, d x + e y + f); points outside [0, w) x [0, h) are black; the four taps are clamped to the
-    image; the result is truncated (PIL's Geometry.c). PIL interpolates in doubles; here the coordinates step
-    in 16.16 fixed point and the weights have 8 bits, which is 1.6x faster and within a grey level of PIL."""
+    """PIL's AFFINE transform with BILINEAR resampling (Geometry.c, ``affine_transform`` and
+    ``bilinear_filter8`` / ``bilinear_filter32RGB``) operation for operation, in doubles, so the bytes are PIL's:
+    output pixel (x, y) samples the input at ``(a (x + .5) + b (y + .5) + c, d (x + .5) + e (y + .5) + f)``
+    (summed in that order); a point outside [0, w) x [0, h) is black; otherwise, half a pixel back, the four
+    taps around it (clamped to the image; PIL reuses the first row when the second is below the image) are
+    interpolated along x, then y, and the result is truncated. A zero fraction skips its taps, which changes no
+    bit (``p + (q - p) * 0.0`` is ``p``): shear_x never needs the second row, shear_y never the second column."""
     h, w = src.shape[0], src.shape[1]
-    one = 65536
-    xmax = (w * one) + one // 2  # sample coordinates are kept shifted by +0.5 px so that >> floors
-    ymax = (h * one) + one // 2
-    step_x = np.int64(round(a * one))
-    step_y = np.int64(round(d * one))
+    col_x = np.empty(out.shape[1])
+    col_y = np.empty(out.shape[1])
+    for x in range(out.shape[1]):
+        col_x[x] = a * (x + 0.5)
+        col_y[x] = d * (x + 0.5)
     for y in range(out.shape[0]):
-        yc = y + 0.5
-        fx = np.int64(round((a * 0.5 + b * yc + c + 0.5) * one))
-        fy = np.int64(round((d * 0.5 + e * yc + f + 0.5) * one))
+        by = b * (y + 0.5)
+        ey = e * (y + 0.5)
         for x in range(out.shape[1]):
-            if fx < one // 2 or fx >= xmax or fy < one // 2 or fy >= ymax:
+            xin = col_x[x] + by + c
+            yin = col_y[x] + ey + f
+            if not (xin >= 0.0 and xin < w and yin >= 0.0 and yin < h):
                 for k in range(ch):
                     out[y, x, k] = 0
-            else:
-                x1 = fx >> 16
-                y1 = fy >> 16
-                dx = np.int32((fx >> 8) & 255)
-                dy = np.int32((fy >> 8) & 255)
-                xa = max(x1 - 1, 0)
-                xb = min(x1, w - 1)
-                ya = max(y1 - 1, 0)
-                yb = min(y1, h - 1)
-                for k in range(ch):
-                    top = _lerp_row(src, ya, xa, xb, k, dx)
-                    if dy == 0:  # always so for shear_x: skip the second row
-                        out[y, x, k] = top >> 8
-                    else:
-                        bottom = _lerp_row(src, yb, xa, xb, k, dx)
-                        out[y, x, k] = ((top << 8) + (bottom - top) * dy) >> 16
-            fx += step_x
-            fy += step_y
+                continue
+            xin -= 0.5
+            yin -= 0.5
+            x0 = int(xin)
+            if xin < x0:  # floor (xin >= -0.5 here)
+                x0 -= 1
+            y0 = int(yin)
+            if yin < y0:
+                y0 -= 1
+            dx = xin - x0
+            dy = yin - y0
+            xa = max(x0, 0)
+            xb = min(x0 + 1, w - 1)
+            ya = max(y0, 0)
+            yb = y0 + 1
+            if dy == 0.0 or yb >= h:
+                yb = ya  # v2 = v1 (or v1 + (v2 - v1) * 0.0 = v1)
+            for k in range(ch):
+                p = np.float64(src[ya, xa, k])
+                v1 = p if dx == 0.0 else p + (np.float64(src[ya, xb, k]) - p) * dx
+                if yb != ya:
+                    q = np.float64(src[yb, xa, k])
+                    v2 = q if dx == 0.0 else q + (np.float64(src[yb, xb, k]) - q) * dx
+                    v1 = v1 + (v2 - v1) * dy
+                out[y, x, k] = np.uint8(int(v1))
 
 
 @njit
@@ -375,18 +379,24 @@ def affine(image: np.ndarray, matrix: Sequence[float]) -> np.ndarray:
 
 
 def rotate(image: np.ndarray, degrees: float) -> np.ndarray:
-    """PIL's ``Image.rotate(degrees, resample=BILINEAR)``: counter-clockwise about the image centre."""
+    """PIL's ``Image.rotate(degrees, resample=BILINEAR)``: counter-clockwise about the image centre, black fill;
+    PIL's shortcuts too (a copy at 0, a flip at 180, a transpose at 90 and 270 for a square image)."""
     img = check_image(image)
-    if degrees % 360 == 0:
-        return img.copy()
+    angle = float(degrees) % 360.0
     h, w = img.shape[:2]
-    angle = -math.radians(degrees)
-    # the same matrix as PIL builds, rounding included, so the sampling points are identical
+    if angle == 0:
+        return img.copy()
+    if angle == 180:
+        return np.ascontiguousarray(img[::-1, ::-1])
+    if angle in (90.0, 270.0) and h == w:
+        return np.ascontiguousarray(np.rot90(img, 1 if angle == 90 else -1))
+    angle = -math.radians(angle)
+    # the matrix PIL builds, rounding and order of operations included, so the sampling points are identical
     a, b = round(math.cos(angle), 15), round(math.sin(angle), 15)
     d, e = round(-math.sin(angle), 15), round(math.cos(angle), 15)
     cx, cy = w / 2, h / 2
-    c = a * -cx + b * -cy + cx
-    f = d * -cx + e * -cy + cy
+    c = a * -cx + b * -cy + 0.0 + cx
+    f = d * -cx + e * -cy + 0.0 + cy
     return affine(img, (a, b, c, d, e, f))
 
 

@@ -37,16 +37,12 @@ from numba import prange
 from .._jit import njit, njit_parallel
 from . import color as C
 from . import params as P
+from .escape_names import COLORINGS, FORMULAS, STATS, TRANSFERS, TRAPS
 from .quality import edge_density, entropy_bits, require_band, require_finite, require_min
 
 if TYPE_CHECKING:  # the settings module imports this one
     from .escape_params import EscapeGate
 
-FORMULAS = ("power", "burning-ship", "tricorn")
-TRAPS = ("point", "cross", "line", "circle", "square", "rhombus")
-STATS = ("min", "mean")
-COLORINGS = ("trap", "smooth", "trap-smooth", "smooth-trap")
-TRANSFERS = ("identity", "sqrt", "log")
 #: Bail-out radius: large, so that the smooth count's log-log correction is accurate (stored in params).
 BAILOUT = 256.0
 #: Bins of the histogram equalisation (piecewise linear inside a bin, so finer bins only sharpen the ranks).

@@ -28,7 +28,8 @@ import numpy as np
 from ..errors import RecipeError
 from ..schema import Bool, Choices, Float, Int, Range, pick, section, setting
 from . import color as C
-from .escape import BAILOUT, COLORINGS, FORMULAS, NO_TRAP, STATS, TRANSFERS, TRAPS, escape_grid, escape_points
+from .escape import BAILOUT, NO_TRAP, escape_grid, escape_points
+from .escape_names import COLORINGS, FORMULAS, STATS, TRANSFERS, TRAPS
 
 #: The families drawn by this module (their recipe sections share :class:`EscapeConfig`'s keys).
 ESCAPE_FAMILIES = ("julia", "mandelbrot")

@@ -20,10 +20,8 @@ are terminated, temporaries removed, finished shards kept, and :class:`Interrupt
 
 from __future__ import annotations
 
-import atexit
 import concurrent.futures as cf
 import contextlib
-import gc
 import multiprocessing as mp
 import os
 import signal
@@ -39,6 +37,7 @@ import h5py
 import numpy as np
 from tqdm import tqdm
 
+from .._machine import available_cores, freeze_at_exit
 from ..errors import StoreError
 from .files import TMP_SUFFIX, run_lock, shard_name, shard_number
 from .manifest import (DEFAULT_COMPRESSION, MANIFEST_NAME, ShardEntry, StorePlan, default_shard_size, entries_of,
@@ -62,25 +61,6 @@ class ItemSource(Protocol):
 
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C stopped a run; finished shards are kept and the message says how to resume."""
-
-
-def available_cores() -> int:
-    """Cores this process may run on (the default number of workers)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
-
-
-def freeze_at_exit() -> None:
-    """Make this process exit ~0.3 s sooner: freeze every live object when it exits, so the interpreter's
-    shutdown garbage collections skip them (the OS frees the memory anyway).
-
-    With numpy, numba and h5py loaded, shutdown spends ~0.3 s walking ~100k tracked objects. That is on the
-    critical path of every run: the parent waits for its workers to exit, and the user for the command.
-    Registered once per process (atexit runs it after the last line of work)."""
-    atexit.unregister(gc.freeze)
-    atexit.register(gc.freeze)
 
 
 def make_shard(source: ItemSource, directory: Path, plan: StorePlan, k: int, check: bool,

@@ -18,7 +18,6 @@ from tqdm import tqdm
 
 from ..errors import StoreError
 from ..sheet import contact_sheet, save_png
-from .folder import fit_square
 from .reader import Store
 
 #: Class folder name for --imagefolder when the store has no class column (e.g. an imported set).
@@ -73,6 +72,4 @@ def store_sheet(store: Store, indices: Iterable[int], *, tile: int | None = None
     if not indices:
         raise StoreError("a contact sheet needs at least one image index")
     images = [store[i] for i in indices]
-    if tile is not None:
-        images = [fit_square(im, tile) for im in images]
-    return contact_sheet(images, cols=cols, labels=[str(i) for i in indices] if labels else None)
+    return contact_sheet(images, cols=cols, labels=[str(i) for i in indices] if labels else None, tile=tile)

@@ -12,7 +12,7 @@ file does not depend on the file system's listing order), and stores image i as 
 
 A file that cannot be decoded stops the import with its name (no silent gaps: indices are fixed before any
 image is decoded, so skipping a file late would shift every later index); remove or replace it and import
-again with --overwrite. The set id hashes the file list (paths and sizes) and the settings, so an import into
+again (with --overwrite if shards were already written: the file list, and so the set id, changed). The set id hashes the file list (paths and sizes) and the settings, so an import into
 a directory holding a different import is refused, and --resume continues an interrupted import.
 """
 
@@ -86,7 +86,8 @@ class FolderItems:
             pil, (w, h) = read_image(self.root / rel, "L" if self.gray else "RGB")
         except ImageInputError as err:
             raise ImageInputError(f"cannot read image '{rel}' under '{self.root}' ({err}); remove or replace the "
-                                  "file, then import again with --overwrite") from None
+                                  "file and import again (add --overwrite if it says OUT holds another set: "
+                                  "images were stored before this one)") from None
         with pil:
             return fit_square(pil, self.size), {"source": rel, "width": w, "height": h}
 

@@ -30,14 +30,44 @@ NAMES = dict(pixmix="PixMix", ipmix="IPMix", layermix="LayerMix", fractalmaskmix
 
 @pytest.mark.parametrize("method", sorted(NAMES))
 def test_mix_writes_the_input_then_n_views(run, tmp_path, method):
-    res = run("mix", "ifs-gray", "photo.png", "--method", method, "--n", 5, "--size", 24, "--fractals", 6,
-              "--cols", 3, "--out", "sheet.png")
+    res = run("mix", "ifs-gray", "photo.png", "--method", method, "-n", 5, "--size", 24, "--fractals", 6,
+              "--cols", 3, "--tile", 24, "--no-labels", "-o", "sheet.png")
     assert res.exit_code == 0, res.output
     assert f"the input and 5 {NAMES[method]} views" in res.output
     mode, size, sheet = read_png(tmp_path / "sheet.png")
     assert mode == "RGB" and size == (3 * 26 + 2, 2 * 26 + 2)  # 6 tiles of 24 px, 2 px gaps
     tiles = [sheet[2 + r * 26: 2 + r * 26 + 24, 2 + c * 26: 2 + c * 26 + 24] for r in range(2) for c in range(3)]
-    assert sum(not np.array_equal(t[8:], tiles[0][8:]) for t in tiles[1:]) >= 2  # (labels cover the top rows)
+    assert sum(not np.array_equal(t, tiles[0]) for t in tiles[1:]) >= 2
+
+
+def test_mix_labels_sit_under_the_tiles_not_on_them(run, tmp_path):
+    args = ("mix", "ifs-gray", "photo.png", "-n", 5, "--size", 24, "--fractals", 6, "--cols", 3, "--tile", 24)
+    assert run(*args, "--no-labels", "-o", "plain.png").exit_code == 0
+    assert run(*args, "-o", "labelled.png").exit_code == 0
+    _, _, plain = read_png(tmp_path / "plain.png")
+    _, (w, h), labelled = read_png(tmp_path / "labelled.png")
+    strip = (h - 2) // 2 - 26
+    assert w == 3 * 26 + 2 and strip >= 8 and h == 2 * (26 + strip) + 2
+    for r in range(2):
+        for c in range(3):
+            y0, y1, x = 2 + r * 26, 2 + r * (26 + strip), 2 + c * 26
+            assert np.array_equal(labelled[y1:y1 + 24, x:x + 24], plain[y0:y0 + 24, x:x + 24])  # pixels untouched
+            assert labelled[y1 + 24:y1 + 24 + strip, x:x + 24].max() > 200  # the label is written below
+
+
+def test_mix_enlarges_small_views_pixel_for_pixel(run, tmp_path):
+    """The 32 px sheet was 172 x 138 px with labels over the tiles: now each view is enlarged 3x to 96 px by
+    default (whole blocks of one colour), or to --tile."""
+    assert run("mix", "ifs-gray", "photo.png", "-n", 3, "--size", 32, "--fractals", 4, "--cols", 4, "--no-labels",
+               "-o", "s.png").exit_code == 0
+    _, size, sheet = read_png(tmp_path / "s.png")
+    assert size == (4 * 98 + 2, 98 + 2)
+    tile = sheet[2:98, 2 + 98:2 * 98].astype(int)
+    blocks = tile.reshape(32, 3, 32, 3, 3)
+    assert (blocks == blocks[:, :1, :, :1]).all()
+    assert run("mix", "ifs-gray", "photo.png", "-n", 3, "--size", 32, "--fractals", 4, "--cols", 4, "--no-labels",
+               "--tile", 64, "-o", "t.png").exit_code == 0
+    assert read_png(tmp_path / "t.png")[1] == (4 * 66 + 2, 66 + 2)
 
 
 def test_mix_is_reproducible_with_a_seed_and_changes_with_another(run, tmp_path):

@@ -45,7 +45,7 @@ def test_render_gray_and_rerender_from_params(run, tmp_path):
 
 def test_preview_sheet_of_a_toml_recipe(run, tmp_path):
     (tmp_path / "my.toml").write_text('family = "ifs"\nsize = 32\n[ifs]\nmaps = [3, 3]\n')
-    res = run("preview", "my.toml", "--n", 6, "--cols", 3, "--out", "sheets/s.png")
+    res = run("preview", "my.toml", "--n", 6, "--cols", 3, "--no-labels", "--out", "sheets/s.png")
     assert res.exit_code == 0, res.output
     assert read_png(tmp_path / "sheets" / "s.png")[1] == (3 * 34 + 2, 2 * 34 + 2)
 
@@ -101,7 +101,8 @@ def test_render_escape_time_families_with_a_trap(run, tmp_path):
 
 
 def test_preview_gray_sheet_of_an_escape_preset(run, tmp_path):
-    res = run("preview", "julia-traps", "--n", 4, "--size", 32, "--gray", "--trap", "circle", "--out", "s.png")
+    res = run("preview", "julia-traps", "-n", 4, "--size", 32, "--gray", "--trap", "circle", "--no-labels",
+              "-o", "s.png")
     assert res.exit_code == 0, res.output
     mode, size, _ = read_png(tmp_path / "s.png")
     assert mode == "L" and size == (2 * 34 + 2, 2 * 34 + 2)

@@ -60,7 +60,7 @@ def test_the_readme_job_runs_twice_in_a_row(run, tmp_path):
     for _ in range(2):
         res = run("generate", "ifs-colour", "out/demo", "--count", 24, "--size", 32, "-q")
         assert res.exit_code == 0, res.output
-        assert run("show", "out/demo", "--n", 16, "--out", "sheet.png").exit_code == 0
+        assert run("show", "out/demo", "--n", 16, "--no-labels", "--out", "sheet.png").exit_code == 0
     assert "already holds this set, complete: nothing to do" in res.output
     assert read_png(tmp_path / "sheet.png").shape == (4 * 34 + 2, 4 * 34 + 2, 3)
 
@@ -182,8 +182,33 @@ def test_bad_arguments_give_one_line_and_the_right_exit_code(run, args, code, ne
 
 
 def test_show_and_export_refuse_out_of_range_indices(run, store):
-    one_line_error(run("show", store, "--indices", "3,99", "--out", "x.png"), 1, "index 99 is out of range")
+    one_line_error(run("show", store, "--indices", "3,99", "--out", "x.png"), 2, "index 99 is out of range")
     one_line_error(run("export", store, "e", "--indices", "1:x"), 2, "is not START:STOP")
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("export", "{s}", "e", "--indices", "0:5", "--n", "3"), "give either -n/--n or --indices, not both"),
+    (("show", "{s}", "-o", "x.png", "--indices", "0:5", "-n", "3"), "give either -n/--n or --indices, not both"),
+    (("show", "{s}", "-o", "x.png", "--indices", "10:30"), "30 is out of range for a store of 20 images"),
+    (("export", "{s}", "e", "--indices", "-25:"), "-25 is out of range for a store of 20 images"),
+    (("export", "{s}", "e", "--indices", "5:5"), "5:5 selects no image of a store of 20"),
+    (("export", "{s}", "e", "--indices", "0:10:0"), "step 0"),
+])
+def test_conflicting_or_out_of_range_selections_are_errors(run, store, tmp_path, args, needle):
+    """`export --indices 0:5 --n 3` ignored --n and `show --indices 290:310` on 300 images showed 10: now both
+    are usage errors (exit 2) and nothing is written."""
+    one_line_error(run(*(a.format(s=store) for a in args)), 2, needle)
+    assert not (tmp_path / "x.png").exists() and not (tmp_path / "e").exists()
+
+
+def test_selections_within_range_still_work(run, store, tmp_path):
+    assert run("export", store, "e", "--indices", "-3:").exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "e").iterdir()) == ["000017.png", "000018.png", "000019.png"]
+    assert run("export", store, "f", "-n", "20").exit_code == 0 and len(list((tmp_path / "f").iterdir())) == 20
+    res = run("export", store, "g", "-n", "25")  # -n is at most N, and the command says how many
+    assert res.exit_code == 0 and "wrote 20 PNG files" in res.output
+    res = run("show", store, "-o", "y.png", "--indices", "0:20:5", "--no-labels", "--cols", "4")
+    assert res.exit_code == 0 and "4 images" in res.output
 
 
 def test_generate_refuses_another_set_and_names_the_difference(run, store):

@@ -61,3 +61,23 @@ def draw_plans(source):
         return [aug.sample_params(rng, (32, 32)) for _ in range(n)]
 
     return draw
+
+
+@pytest.fixture
+def fits():
+    """``fits(counts, probs)``: a chi-square goodness-of-fit test of observed counts against probabilities
+    (dicts keyed alike, or sequences) passes at p > 1e-4; a count of an outcome with probability 0 fails."""
+    from scipy.stats import chisquare
+
+    def check(counts, probs) -> bool:
+        if isinstance(probs, dict):
+            if set(counts) - {k for k, p in probs.items() if p > 0}:
+                return False
+            keys = [k for k, p in probs.items() if p > 0]
+            counts, probs = [counts.get(k, 0) for k in keys], [probs[k] for k in keys]
+        counts, probs = np.asarray(counts, float), np.asarray(probs, float)
+        if len(counts) == 1:
+            return True
+        return chisquare(counts, probs / probs.sum() * counts.sum()).pvalue > 1e-4
+
+    return check

@@ -37,9 +37,6 @@ EXACT = [
     ("translate_y", {"pixels": -5}, affine_ref((1, 0, 0, 0, 1, -5))),
     ("translate_x", {"pixels": 40}, affine_ref((1, 0, 40, 0, 1, 0))),
     ("grayscale", {}, lambda p: p.convert("L").convert(p.mode)),
-]
-# ops computed in fixed point or float32 arithmetic: within a grey level or two of PIL
-CLOSE = [
     ("rotate", {"degrees": 8}, lambda p: p.rotate(8, resample=Image.BILINEAR)),
     ("rotate", {"degrees": -3}, lambda p: p.rotate(-3, resample=Image.BILINEAR)),
     ("shear_x", {"level": 0.09}, affine_ref((1, 0.09, 0, 0, 1, 0))),
@@ -53,6 +50,9 @@ CLOSE = [
     ("brightness", {"factor": 1.6}, lambda p: ImageEnhance.Brightness(p).enhance(1.6)),
     ("sharpness", {"factor": 0.2}, lambda p: ImageEnhance.Sharpness(p).enhance(0.2)),
     ("sharpness", {"factor": 1.8}, lambda p: ImageEnhance.Sharpness(p).enhance(1.8)),
+    ("rotate", {"degrees": 90}, lambda p: p.rotate(90, resample=Image.BILINEAR)),
+    ("rotate", {"degrees": -180}, lambda p: p.rotate(-180, resample=Image.BILINEAR)),
+    ("rotate", {"degrees": 271.5}, lambda p: p.rotate(271.5, resample=Image.BILINEAR)),
 ]
 
 
@@ -67,16 +67,60 @@ def test_op_gives_pils_bytes(image, name, params, ref):
     np.testing.assert_array_equal(ops.apply(name, image, **params), pil_apply(image, ref))
 
 
-@pytest.mark.parametrize("name, params, ref", CLOSE, ids=[f"{n}-{p}" for n, p, _ in CLOSE])
-def test_op_is_within_a_grey_level_or_two_of_pil(image, name, params, ref):
-    ours = ops.apply(name, image, **params).astype(int)
-    diff = np.abs(ours - pil_apply(image, ref))
-    assert diff.mean() <= 0.5
-    assert diff[4:-4, 4:-4].max() <= 2  # the interior; at the fill boundary a pixel may flip in or out
+# PIL's call for each op and its params (the random-parameter sweep below)
+PIL_CALLS = {
+    "rotate": lambda pil, p: pil.rotate(p["degrees"], resample=Image.BILINEAR),
+    "shear_x": lambda pil, p: affine_ref((1, p["level"], 0, 0, 1, 0))(pil),
+    "shear_y": lambda pil, p: affine_ref((1, 0, 0, p["level"], 1, 0))(pil),
+    "translate_x": lambda pil, p: affine_ref((1, 0, p["pixels"], 0, 1, 0))(pil),
+    "translate_y": lambda pil, p: affine_ref((1, 0, 0, 0, 1, p["pixels"]))(pil),
+    "color": lambda pil, p: ImageEnhance.Color(pil).enhance(p["factor"]),
+    "contrast": lambda pil, p: ImageEnhance.Contrast(pil).enhance(p["factor"]),
+    "sharpness": lambda pil, p: ImageEnhance.Sharpness(pil).enhance(p["factor"]),
+}
+
+
+def random_case(rng: np.random.Generator) -> np.ndarray:
+    """An image of a random size 8..256 (log-uniform per side), 1 or 3 channels, noise or smooth ramps."""
+    h, w = np.exp(rng.uniform(np.log(8), np.log(257), 2)).astype(int)
+    c = 3 if rng.random() < 0.75 else 1
+    if rng.random() < 0.5:
+        return rng.integers(0, 256, (h, w, c), dtype=np.uint8)
+    return np.clip(np.cumsum(rng.integers(-12, 13, (h, w, c)), axis=1) + 128, 0, 255).astype(np.uint8)
+
+
+def random_params(name: str, rng: np.random.Generator, shape) -> dict:
+    """The op's own draws at a random severity, and half the time a wilder value (any angle, any shift)."""
+    params = ops.sample_params(name, rng, float(rng.uniform(0.2, 10)), shape)
+    if rng.random() < 0.5:
+        if name == "rotate":
+            params = {"degrees": float(rng.uniform(-400, 400))}
+        elif name.startswith("shear"):
+            params = {"level": float(rng.uniform(-1, 1))}
+        elif name.startswith("translate"):
+            params = {"pixels": float(rng.uniform(-1.2, 1.2) * shape[1 if name.endswith("x") else 0])}
+    return params
+
+
+@pytest.mark.parametrize("name, cases", [("rotate", 1000), ("shear_x", 400), ("shear_y", 400),
+                                         ("translate_x", 400), ("translate_y", 400), ("color", 150),
+                                         ("contrast", 150), ("sharpness", 150)])
+def test_op_gives_pils_bytes_for_random_params_and_sizes_8_to_256(name, cases):
+    # the fixed-point kernel this replaced was off by up to 234 grey levels on a few border pixels
+    rng = np.random.default_rng(sum(map(ord, name)))
+    for _ in range(cases):
+        img = random_case(rng)
+        params = random_params(name, rng, img.shape[:2])
+        ours = ops.apply(name, img, **params)
+        ref = pil_apply(img, lambda pil: PIL_CALLS[name](pil, params))
+        if not np.array_equal(ours, ref):
+            bad = np.argwhere(ours != ref)[0]
+            pytest.fail(f"{name} {params} on {img.shape}: first difference at {tuple(bad)}: "
+                        f"{ours[tuple(bad)]} vs PIL {ref[tuple(bad)]}")
 
 
 def test_every_registered_op_is_checked_against_pil():
-    checked = {name for name, _, _ in EXACT + CLOSE}
+    checked = {name for name, _, _ in EXACT}
     assert checked | {"posterize_increasing", "solarize_increasing"} == set(ops.OPS)
 
 
