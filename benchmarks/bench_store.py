@@ -9,6 +9,8 @@ seconds of those processes are printed too (a shared machine inflates wall time 
 Reads are timed in this process with the page cache warm (every shard read once before timing), through the
 store (which decodes gzip and uncompressed chunks itself) and, for comparison, through h5py's slicing (HDF5's
 filter pipeline). The store's own cost per image is timed on pre-rendered images written with ShardWriter.
+Opening a shard is timed bare (h5py) and as the reader does it, checking the shard's identity against the
+manifest, to show what that check costs.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import numpy as np
 
 import fractalgen as fg
 from fractalgen.store import COMPRESSIONS, DEFAULT_COMPRESSION, ShardWriter, StorePlan
+from fractalgen.store.chunks import direct_codec
+from fractalgen.store.shard import identity_problems
 from timing import best_of, header  # benchmarks/timing.py (the script's folder is on sys.path)
 
 
@@ -119,6 +123,28 @@ def write_cost(tmp: Path, store, repeats: int, n: int = 256) -> float:
     return best_of(repeats, write) / n * 1e3
 
 
+def bench_open(path: Path, repeats: int) -> tuple[float, float, float]:
+    """Seconds per shard opening, bare (h5py open, the images dataset, its codec) and as the reader opens one
+    (the same plus :func:`identity_problems`: set id, shard number, first index, count, recorded layout and the
+    images' shape against the manifest), and seconds per random image read, for scale. A reader opens each shard
+    once per process."""
+    with fg.open_store(path) as store:
+        paths = [store.path / s.file for s in store.shards]
+        read = 1 / read_rate(store, repeats)
+
+        def opening(check: bool) -> None:
+            for k, p in enumerate(paths):
+                with h5py.File(p, "r", locking=False) as f:
+                    images = f["images"]
+                    if check:
+                        assert not identity_problems(f, store.plan, k, images)
+                    direct_codec(images)
+
+        bare = best_of(repeats, lambda: opening(False)) / len(paths)
+        checked = best_of(repeats, lambda: opening(True)) / len(paths)
+    return bare, checked, read
+
+
 def bench_load(path: Path, repeats: int, size: int = 32) -> tuple[float, float]:
     with fg.open_store(path) as store:
         t = best_of(repeats, lambda: store.load(size=size))
@@ -167,7 +193,13 @@ def main() -> None:
         load_rate, access = bench_load(tmp / f"comp-{DEFAULT_COMPRESSION}", args.repeats)
         print(f"\nstore.load(size=32): builds the array at {load_rate:.0f} images/s; random access from it "
               f"{access:.0f} images/s")
-        print("\n" + json.dumps({"generation": gen, "compression": comp, "load": [load_rate, access]}))
+        bare, checked, read = bench_open(tmp / f"comp-{DEFAULT_COMPRESSION}", args.repeats)
+        print(f"\nopening a shard: {bare * 1e6:.0f} us bare, {checked * 1e6:.0f} us with the reader's identity check "
+              f"(+{(checked - bare) * 1e6:.0f} us, {(checked - bare) / read:.2f} random image reads of "
+              f"{read * 1e6:.0f} us; once per shard and process, i.e. "
+              f"{(checked - bare) / (read * args.shard_size) * 100:.3f}% of reading a {args.shard_size}-image shard)")
+        print("\n" + json.dumps({"generation": gen, "compression": comp, "load": [load_rate, access],
+                                 "open": {"bare_s": bare, "checked_s": checked, "read_s": read}}))
 
 
 if __name__ == "__main__":

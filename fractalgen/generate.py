@@ -3,7 +3,8 @@
 The store knows nothing of fractals; this module adapts a :class:`~fractalgen.recipe.Recipe` to the store's item
 source protocol (:mod:`fractalgen.store.build`): the set id is the recipe hash (seed included), item i is
 ``recipe.draw(i)``, the fixed columns are the family and the number of gate draws, and the manifest records
-the canonical recipe. Worker processes run numba with one thread each, so N workers use N cores.
+the canonical recipe and the render version. :func:`manifest_problems` checks those records against the set id
+(the store carries them opaque, so only this layer can). Worker processes run numba with one thread each, so N workers use N cores.
 
 Image i depends on (recipe, seed, i) only, and a shard on (recipe, seed, plan, shard number): the bytes of a set
 do not depend on the number of workers or on their scheduling.
@@ -17,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import StoreError
+from .errors import RecipeError, StoreError
 from .recipe import Recipe, from_dict, load_recipe
-from .store import DEFAULT_COMPRESSION, Store, build_store, open_store
+from .render import RENDER_VERSION
+from .store import DEFAULT_COMPRESSION, Store, VerifyReport, build_store, open_store, verify_store
 
 
 class RecipeItems:
@@ -33,7 +35,8 @@ class RecipeItems:
         self.source = recipe.source
         self.set_id = recipe.hash
         self.shape = recipe.shape
-        self.meta = {"recipe": self.data, "seed": recipe.seed, "origin": {"kind": "generated", "source": self.source}}
+        self.meta = {"recipe": self.data, "seed": recipe.seed, "render_version": RENDER_VERSION,
+                     "origin": {"kind": "generated", "source": self.source}}
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "_recipe"}
@@ -86,6 +89,49 @@ def generate(recipe: str | os.PathLike | Mapping | Recipe, out: str | os.PathLik
                        workers=workers, resume=resume, overwrite=overwrite, progress=progress, desc="generating",
                        log=log)
     return open_store(path)
+
+
+def manifest_problems(manifest: Mapping[str, Any]) -> list[str]:
+    """What a manifest's ``recipe``, ``seed``, ``origin`` and ``render_version`` contradict: the recipe must
+    hash to the set id (its seed and image shape agree with the manifest's), a generated set must have one and
+    an imported set none, and the images must not come from a newer renderer. One line per problem."""
+    data, origin = manifest.get("recipe"), manifest.get("origin")
+    kind = origin.get("kind") if isinstance(origin, Mapping) else None
+    where = "manifest.json"
+    if data is None:
+        if kind == "generated" or manifest.get("seed") is not None:
+            return [f"{where}: it says the set was generated but records no recipe; the manifest was edited"]
+        return []
+    if kind != "generated":
+        return [f"{where}: it records a recipe but its origin is {origin!r}, not generated; the manifest was edited"]
+    try:
+        recipe = from_dict(data, str(origin.get("source", "")))
+    except RecipeError as err:
+        return [f"{where}: its recipe does not load ({err})"]
+    problems = []
+    if recipe.hash != manifest.get("set_id"):
+        problems.append(f"{where}: its recipe hashes to {recipe.hash[:12]}, but the images were made from recipe "
+                        f"{str(manifest.get('set_id'))[:12]} (the set id): the recipe was edited after the store "
+                        "was written")
+    if manifest.get("seed") != recipe.seed:
+        problems.append(f"{where}: seed {manifest.get('seed')!r} is not its recipe's seed {recipe.seed}")
+    image = manifest.get("image") or {}
+    if (image.get("height"), image.get("width"), image.get("channels")) != tuple(recipe.shape):
+        problems.append(f"{where}: image shape {image!r} is not its recipe's {recipe.shape}")
+    version = manifest.get("render_version", 1)  # stores of schema 1 predate the field: version 1
+    if version is None:
+        version = 1
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        problems.append(f"{where}: render_version {version!r} is not a positive integer")
+    elif version > RENDER_VERSION:
+        problems.append(f"{where}: the images were rendered by render version {version}, newer than this "
+                        f"fractalgen's ({RENDER_VERSION}); upgrade fractalgen to check or extend this store")
+    return problems
+
+
+def verify(path: str | os.PathLike, *, progress: bool = True) -> VerifyReport:
+    """:func:`fractalgen.store.verify_store` (every shard, chunk and hash) plus :func:`manifest_problems`."""
+    return verify_store(path, progress=progress, check_meta=manifest_problems)
 
 
 def rerender_check(store: Store, n: int, seed: int = 0) -> list[str]:

@@ -112,14 +112,14 @@ def store_options(fn):
 
 
 def _run_build(ctx: click.Context, fn, *args, **kwargs):
-    """Run a store build; Ctrl-C ends with the resume hint and exit status 130."""
+    """Run a store build; Ctrl-C (SIGTERM) ends with the resume hint and exit status 130 (143)."""
     from ..store import Interrupted
 
     try:
         return fn(*args, log=lambda line: click.echo(line, err=True), **kwargs)
     except Interrupted as err:
         click.echo(f"\n{err}", err=True)
-        ctx.exit(130)
+        ctx.exit(err.exit_code)
 
 
 def _done(store) -> None:
@@ -276,7 +276,8 @@ def export(ctx, store_path, out, count, indices, imagefolder, families):
 @seed_option(0, "Seed picking those images.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def verify(store_path, rerender, seed, quiet):
-    """Check every shard (size, sha256, layout, index) and every image's checksum; exit 0 only if all is well.
+    """Check every shard (size, sha256, identity, layout, index), every image's checksum and the manifest's
+    recipe against its set id; exit 0 only if all is well.
 
     Each problem is printed on its own line, naming the shard file and the image index.
 
@@ -285,11 +286,11 @@ def verify(store_path, rerender, seed, quiet):
       fractalgen verify out/ifs
       fractalgen verify out/ifs --rerender 16
     """
-    from ..generate import rerender_check
-    from ..store import open_store, verify_store
+    from ..generate import rerender_check, verify as verify_set
+    from ..store import open_store
     from ..store.report import describe_problems
 
-    report = verify_store(store_path, progress=not quiet)
+    report = verify_set(store_path, progress=not quiet)
     problems = list(report.problems)
     if rerender and report.ok:
         with open_store(store_path) as store:

@@ -9,8 +9,9 @@ its presence means "every shard listed here was finished". It records:
 - the plan: ``set_id`` (what the images are a function of, e.g. the recipe hash), ``image`` (height, width,
   channels, dtype), ``count``, ``shard_size``, ``compression`` and ``columns`` (the fixed per-image columns
   besides the JSON params);
-- ``recipe`` (canonical recipe dict, or null for imported sets), ``seed`` (or null) and ``origin`` (how the set
-  was made), all opaque to the store;
+- ``recipe`` (canonical recipe dict, or null for imported sets), ``seed`` (or null), ``render_version`` (the
+  renderer's version of the bytes, or null) and ``origin`` (how the set was made), all opaque to the store:
+  ``fractalgen.generate.manifest_problems`` checks them against the set id;
 - ``shards``: per shard ``file``, ``first`` (global index of its first image), ``count``, ``bytes`` and
   ``sha256`` of the file.
 
@@ -33,7 +34,9 @@ from .files import TMP_SUFFIX, shard_name, shard_number, write_atomic
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = "fractalgen-store"
-SCHEMA_VERSION = 1
+#: 2: shards record their layout (the plan without the total count), so a store can grow byte for byte, and a
+#: ``params_sha256``; the manifest records ``render_version``. Version 1 stores are read as before.
+SCHEMA_VERSION = 2
 COMPRESSIONS = ("gzip", "lzf", "none")
 #: gzip (level 1): on fractal images it decodes as fast as lzf, is ~30% smaller, readable by any HDF5 tool and,
 #: unlike h5py's lzf encoder (uninitialised hash table), byte-deterministic; see docs/store-format.md.
@@ -43,6 +46,8 @@ COLUMN_KINDS = ("str", "int", "float")
 SHARD_TARGET_BYTES = 192 * 2**20
 MAX_SHARD_SIZE = 8192
 MIN_SHARD_SIZE = 16
+#: Most shards a store may have: the manifest lists each one (~150 bytes), and a run holds their entries in memory.
+MAX_SHARDS = 1_000_000
 
 
 def is_store_file(name: str) -> bool:
@@ -92,6 +97,10 @@ class StorePlan:
             raise StoreError(f"count = {self.count!r}: a store holds at least one image; pass --count 1 or more")
         if isinstance(self.shard_size, bool) or not isinstance(self.shard_size, int) or self.shard_size < 1:
             raise StoreError(f"shard size = {self.shard_size!r}: pass a positive number of images per shard")
+        if self.n_shards > MAX_SHARDS:
+            raise StoreError(f"count = {self.count:,} in shards of {self.shard_size:,} images makes "
+                             f"{self.n_shards:,} shards; a store holds at most {MAX_SHARDS:,}: pass a smaller "
+                             "--count or a larger --shard-size")
         if self.compression not in COMPRESSIONS:
             raise StoreError(f"compression {self.compression!r} is not one of {', '.join(COMPRESSIONS)}")
         columns = tuple((str(n), str(k)) for n, k in self.columns)
@@ -116,6 +125,22 @@ class StorePlan:
         return {"set_id": self.set_id, "image": {"height": h, "width": w, "channels": c, "dtype": "uint8"},
                 "count": self.count, "shard_size": self.shard_size, "compression": self.compression,
                 "columns": [list(c) for c in self.columns]}
+
+    def layout(self) -> dict:
+        """The plan without the total count: what a shard records of it, so that shard k of a set is the same
+        file whatever the count of the store around it (a store can grow; only its last shard is re-made)."""
+        out = self.to_dict()
+        del out["count"]
+        return out
+
+    def layout_differences(self, layout: Mapping[str, Any]) -> list[str]:
+        """What differs between this plan and the layout a shard records (the ``plan`` attribute; a version 1
+        shard's also holds the count of its store, which is ignored)."""
+        try:
+            other = StorePlan.from_dict({**layout, "count": self.count})
+        except (KeyError, TypeError, ValueError, StoreError) as err:
+            return [f"its recorded plan is unreadable ({err})"]
+        return self.differences(other)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "StorePlan":
@@ -151,6 +176,14 @@ class ShardEntry:
         return dataclasses.asdict(self)
 
 
+META_FIELDS = ("recipe", "seed", "render_version", "origin")
+
+
+def meta_differs(manifest: Mapping[str, Any], meta: Mapping[str, Any]) -> bool:
+    """Whether a manifest's caller metadata differs from ``meta`` (a resume then rewrites the manifest)."""
+    return any(manifest.get(key) != meta.get(key, {} if key == "origin" else None) for key in META_FIELDS)
+
+
 def make_manifest(plan: StorePlan, entries: list[ShardEntry], meta: Mapping[str, Any]) -> dict:
     """The manifest of a finished store: plan, caller metadata (recipe, seed, origin) and shard entries."""
     from .. import __version__
@@ -159,8 +192,9 @@ def make_manifest(plan: StorePlan, entries: list[ShardEntry], meta: Mapping[str,
         raise StoreError("internal: a manifest needs one entry per shard, in order")
     created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     return {"format": FORMAT, "schema_version": SCHEMA_VERSION, "fractalgen_version": __version__,
-            "created": created, **plan.to_dict(), "recipe": meta.get("recipe"), "seed": meta.get("seed"),
-            "origin": meta.get("origin", {}), "shards": [e.to_dict() for e in entries]}
+            "created": created, **plan.to_dict(), **{key: meta.get(key, {} if key == "origin" else None)
+                                                     for key in META_FIELDS},
+            "shards": [e.to_dict() for e in entries]}
 
 
 def write_manifest(directory: Path, manifest: Mapping[str, Any]) -> Path:

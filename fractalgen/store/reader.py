@@ -33,6 +33,7 @@ from ..errors import CorruptShardError, StoreError
 from .chunks import direct_codec, read_image
 from .files import shard_name
 from .manifest import MANIFEST_NAME, ShardEntry, StorePlan, entries_of, is_store_file, plan_of, read_manifest
+from .shard import identity_problems
 
 MAX_OPEN_SHARDS = 128
 #: Images read per slice when iterating or loading (one shard lookup and lock for many chunks).
@@ -41,6 +42,19 @@ if TYPE_CHECKING:
     from ..recipe import Recipe
 
 _REPAIR = "run `fractalgen verify {path}` to see the damage, and repeat the command that made the store with --resume"
+
+
+def _open_shard(path: Path, locking: bool) -> h5py.File:
+    """Open a shard read-only. HDF5 shares one open file per process and refuses a second opening with other
+    locking flags ("file locking flag values don't match"), e.g. ``open_store(p, locking=True)`` after
+    ``open_store(p)`` in one process: the shard is then opened with the flags it is already open with (shards are
+    immutable, so the lock adds nothing)."""
+    try:
+        return h5py.File(path, "r", locking=locking)
+    except OSError as err:
+        if "locking flag" not in str(err):
+            raise
+    return h5py.File(path, "r", locking=not locking)
 
 
 class Store:
@@ -105,7 +119,12 @@ class Store:
             return None
         from ..recipe import from_dict  # the store only carries the dict; the recipe model interprets it
 
-        return from_dict(data, (self.manifest.get("origin") or {}).get("source", ""))
+        recipe = from_dict(data, (self.manifest.get("origin") or {}).get("source", ""))
+        if recipe.hash != self.manifest.get("set_id"):
+            raise StoreError(f"'{self.path / MANIFEST_NAME}' records a recipe (hash {recipe.hash[:12]}) that is not "
+                             f"the one its images were made from (set id {str(self.manifest.get('set_id'))[:12]}): "
+                             "the manifest was edited; repeat the command that made the store with --resume")
+        return recipe
 
     # -- shard handles
     def _shard_error(self, k: int, what: str) -> CorruptShardError:
@@ -121,13 +140,17 @@ class Store:
             self._files.move_to_end(k)
             return hit[1:]
         try:
-            f = h5py.File(self.path / shard_name(k), "r", locking=self.locking)
+            f = _open_shard(self.path / shard_name(k), self.locking)
         except FileNotFoundError:
             raise self._shard_error(k, "is missing") from None
         except OSError as err:
             raise self._shard_error(k, f"cannot be opened ({err})") from None
         try:
             images = f["images"]
+            problems = identity_problems(f, self.plan, k, images)
+            if problems:
+                f.close()
+                raise self._shard_error(k, f"is not the shard this store's manifest lists here ({problems[0]})")
             codec = direct_codec(images)
         except (OSError, KeyError) as err:
             f.close()

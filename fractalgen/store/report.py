@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +33,12 @@ class VerifyReport:
         return not self.problems
 
 
-def verify_store(path: str | os.PathLike, *, progress: bool = True) -> VerifyReport:
-    """Check a store completely: the manifest, then per shard its presence, size, sha256, layout, index column,
-    every image chunk's fletcher32, the images' sha256 and that every params entry parses.
+def verify_store(path: str | os.PathLike, *, progress: bool = True,
+                 check_meta: Callable[[dict], list[str]] | None = None) -> VerifyReport:
+    """Check a store completely: the manifest, then per shard its presence, size, sha256, identity and layout,
+    index column, every image chunk's fletcher32, the images' and params' sha256, that every params entry parses
+    and that the columns hold the params' values. ``check_meta(manifest)`` adds the problems of the fields the
+    store carries opaque (recipe, seed, origin): :func:`fractalgen.generate.verify` passes the recipe check.
 
     A missing or unreadable manifest raises StoreError; everything else is collected into the report, one line
     per problem naming the shard file (and the image's global index where one image is at fault).
@@ -46,7 +50,7 @@ def verify_store(path: str | os.PathLike, *, progress: bool = True) -> VerifyRep
         open_store(root)  # raises the same one-line reason open_store gives (missing, unfinished, not a store)
     manifest = read_manifest(root)
     plan = plan_of(manifest)
-    problems: list[str] = []
+    problems: list[str] = list(check_meta(manifest)) if check_meta is not None else []
     with tqdm(total=plan.count, desc="verifying", unit="img", disable=not progress, leave=False) as bar:
         for k, entry in enumerate(entries_of(manifest)):
             file = root / entry.file

@@ -6,8 +6,14 @@ A shard is one HDF5 file holding a contiguous run of a store's images:
 - ``index``: (N,) int64 global image indices; ``params``: (N,) UTF-8 JSON strings, one dict per image;
 - ``columns/<name>``: (N,) fixed per-image columns copied out of the params (e.g. ``family``), so summaries
   need not parse JSON;
-- attributes: ``format``, ``schema_version``, ``set_id``, ``shard``, ``first``, ``count``, ``plan`` (JSON) and
-  ``images_sha256`` (sha256 of the image bytes in index order).
+- attributes: ``format``, ``schema_version``, ``set_id``, ``shard``, ``first``, ``count``, ``plan`` (JSON: the
+  plan's layout, i.e. without the store's total count, so shard k is the same file in a store of any count),
+  ``images_sha256`` (sha256 of the image bytes in index order) and ``params_sha256`` (sha256 of the params
+  texts, each followed by a newline).
+
+These attributes are the shard's identity: :func:`identity_problems` compares them with the manifest, and the
+reader does so each time it opens a shard, so a shard moved, swapped or copied in from another set is refused
+instead of read.
 
 The writer is the only code that creates shard files. It writes ``shard-KKKKK.h5.tmp``, closes it and renames
 it (see :mod:`.files`); it never opens a final path for writing, because HDF5 truncates a file opened with "w"
@@ -79,6 +85,7 @@ class ShardWriter:
         self._created = False
         self._n = 0
         self._hash = hashlib.sha256()
+        self._params_hash = hashlib.sha256()
         self._params: list[str] = []
         self._columns: dict[str, list] = {name: [] for name, _ in plan.columns}
 
@@ -133,6 +140,7 @@ class ShardWriter:
         else:
             self._images.id.write_direct_chunk((self._n, 0, 0, 0), encode_chunk(image, self._codec, GZIP_LEVEL))
         self._hash.update(image.data)
+        self._params_hash.update(text.encode() + b"\n")
         self._params.append(text)
         self._n += 1
 
@@ -155,7 +163,8 @@ class ShardWriter:
                                      dtype=_COLUMN_DTYPES[kind], track_times=False)
             attrs = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "set_id": self.plan.set_id,
                      "shard": self.k, "first": self.first, "count": self.count,
-                     "plan": json.dumps(self.plan.to_dict(), sort_keys=True), "images_sha256": self._hash.hexdigest()}
+                     "plan": json.dumps(self.plan.layout(), sort_keys=True), "images_sha256": self._hash.hexdigest(),
+                     "params_sha256": self._params_hash.hexdigest()}
             for key, value in attrs.items():
                 f.attrs[key] = value
             f.close()
@@ -185,28 +194,50 @@ def shard_entry(path: Path, plan: StorePlan, k: int) -> ShardEntry:
 
 
 def _attr(f: h5py.File, key: str) -> Any:
-    value = f.attrs.get(key)
+    try:
+        value = f.attrs[key]
+    except KeyError:
+        return None
     if isinstance(value, np.generic):
         value = value.item()
     return value.decode() if isinstance(value, bytes) else value
 
 
+def identity_problems(f: h5py.File, plan: StorePlan, k: int, images: h5py.Dataset | None = None) -> list[str]:
+    """Whether open shard file ``f`` is shard ``k`` of ``plan``: its recorded layout (set id included) and
+    shard number, and the shape of its images (which holds the shard's count). Two attribute reads and no data
+    (the reader runs it on every shard it opens, passing the ``images`` dataset it opened anyway;
+    benchmarks/bench_store.py times it)."""
+    try:
+        layout = json.loads(_attr(f, "plan"))
+        if not isinstance(layout, dict):
+            raise TypeError("not an object")
+    except (TypeError, ValueError, KeyError):
+        return ["it has no readable 'plan' attribute: it is not a fractalgen shard"]
+    differences = plan.layout_differences(layout)
+    if differences:
+        return ["it belongs to another set: " + "; ".join(differences)]
+    number = _attr(f, "shard")
+    if number != k:
+        return [f"attribute shard is {number!r}, expected {k!r}"]
+    images = f.get("images") if images is None else images
+    count = plan.shard(k)[1]
+    if not isinstance(images, h5py.Dataset) or images.shape != (count, *plan.shape) or images.dtype != np.uint8:
+        return [f"'images' is not a uint8 {(count, *plan.shape)} dataset"]
+    return []
+
+
 def _check_layout(f: h5py.File, plan: StorePlan, k: int) -> list[str]:
     first, count = plan.shard(k)
-    try:
-        on_disk = StorePlan.from_dict(json.loads(_attr(f, "plan")))
-    except (TypeError, ValueError, KeyError, StoreError):
-        return ["it has no readable 'plan' attribute: it is not a fractalgen shard"]
-    if plan.differences(on_disk):
-        return ["it belongs to another set: " + "; ".join(plan.differences(on_disk))]
-    want = {"format": FORMAT, "set_id": plan.set_id, "shard": k, "first": first, "count": count}
+    problems = identity_problems(f, plan, k)
+    if problems:
+        return problems
+    want = {"format": FORMAT, "set_id": plan.set_id, "first": first, "count": count}
     problems = [f"attribute {key} is {_attr(f, key)!r}, expected {value!r}" for key, value in want.items()
                 if _attr(f, key) != value]
     if problems:
         return problems
-    images = f.get("images")
-    if not isinstance(images, h5py.Dataset) or images.shape != (count, *plan.shape) or images.dtype != np.uint8:
-        return [f"'images' is not a uint8 {(count, *plan.shape)} dataset"]
+    images = f["images"]
     if images.chunks != (1, *plan.shape) or not images.fletcher32:
         return ["'images' is not stored one checksummed image per chunk"]
     for name in ("index", "params", *(f"columns/{n}" for n, _ in plan.columns)):
@@ -237,15 +268,37 @@ def _check_images(f: h5py.File, plan: StorePlan, k: int, on_image: Callable[[int
             on_image(1)
     if not problems and digest.hexdigest() != _attr(f, "images_sha256"):
         problems.append("the images' sha256 differs from the one recorded when the shard was written")
-    params = f["params"].asstr()
-    for j in range(count):
-        try:
-            if not isinstance(json.loads(params[j]), dict):
-                raise ValueError("not an object")
-        except (ValueError, OSError) as err:
-            problems.append(f"params of image {first + j} do not parse as a JSON object ({err})")
-            break
+    problems += _check_params(f, plan, k)
     return problems
+
+
+def _check_params(f: h5py.File, plan: StorePlan, k: int) -> list[str]:
+    """Every params entry parses as a JSON object, their sha256 is the recorded one (version 2 shards), and
+    the fixed columns hold the params' values."""
+    first, count = plan.shard(k)
+    texts = f["params"].asstr()[()]
+    digest = hashlib.sha256()
+    parsed = []
+    for j, text in enumerate(texts):
+        digest.update(text.encode() + b"\n")
+        try:
+            value = json.loads(text)
+            if not isinstance(value, dict):
+                raise ValueError("not an object")
+        except ValueError as err:
+            return [f"params of image {first + j} do not parse as a JSON object ({err})"]
+        parsed.append(value)
+    recorded = _attr(f, "params_sha256")
+    if recorded is not None and digest.hexdigest() != recorded:
+        return ["the params' sha256 differs from the one recorded when the shard was written"]
+    for name, kind in plan.columns:
+        col = f["columns"][name]
+        values = col.asstr()[()] if kind == "str" else col[()]
+        for j, (value, params) in enumerate(zip(values.tolist(), parsed)):
+            if value != params.get(name) and not (value != value and params.get(name) != params.get(name)):
+                return [f"column '{name}' of image {first + j} reads {value!r}, its params say "
+                        f"{params.get(name)!r}"]
+    return []
 
 
 def check_shard(path: Path, plan: StorePlan, k: int, on_image: Callable[[int], None] | None = None) -> list[str]:
