@@ -169,6 +169,8 @@ def main() -> None:
     ap.add_argument("--store", default="ifs-colour", help="fractal store folder, or a preset / recipe to render")
     ap.add_argument("--fractals", type=int, default=1000, help="fractals to render when --store is a preset")
     ap.add_argument("--method", choices=sorted(METHODS), default="ipmix")
+    ap.add_argument("--variant", choices=["paper", "released"], default="paper",
+                    help="released: the authors' code, defects included, to reproduce a published number")
     ap.add_argument("--jsd", action="store_true", help="three views and the JSD consistency loss")
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--batch-size", type=int, default=128)
@@ -199,7 +201,7 @@ def main() -> None:
         steps = None
     train_x, train_y, test_x, test_y = data
 
-    aug = METHODS[args.method](source, "cifar", views=3 if args.jsd else 1)
+    aug = METHODS[args.method](source, "cifar", views=3 if args.jsd else 1, variant=args.variant)
     train = MixingDataset(CropFlip(train_x, train_y), aug, normalize=MEAN_STD, seed=args.seed)
     loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
                         worker_init_fn=worker_init_fn, drop_last=True, persistent_workers=False)

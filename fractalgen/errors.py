@@ -35,3 +35,8 @@ class CorruptShardError(StoreError):
 
 class ImageInputError(FractalgenError, ValueError):
     """An image handed to fractalgen has the wrong type, shape or dtype."""
+
+
+class ReleasedVariantWarning(UserWarning):
+    """A mixing method was made with ``variant="released"``: it reproduces the authors' released code, defects
+    included (issued once per method and process)."""

@@ -226,13 +226,23 @@ def _set_dotted(table: dict, key: str, value: Any) -> None:
     table[parts[-1]] = value
 
 
+def _plain_copy(value: Any) -> Any:
+    """A deep copy with every mapping a dict and every list or tuple a list (leaves are shared: numbers,
+    strings, and whatever else a caller passed, for the schema to judge)."""
+    if isinstance(value, Mapping):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_copy(v) for v in value]
+    return value
+
+
 def _apply_overrides(table: dict, overrides: Mapping[str, Any] | None, top: Mapping[str, Any]) -> dict:
     """``table`` with the dotted ``overrides`` and the set-wide ``top`` settings applied: the one place where
     options (the API's keywords, the command line's --size / --seed / --gray and --set) meet a recipe.
 
     A ``None`` in ``top`` means "not given" and never hides an override of the same key (``--set size=32``
     without ``--size``); a key given twice with different values is an error, not a silent pick."""
-    table = json.loads(json.dumps(table))  # deep copy of plain data
+    table = _plain_copy(table)
     merged = dict(overrides or {})
     for key, value in top.items():
         if value is None:

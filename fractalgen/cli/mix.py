@@ -12,16 +12,15 @@ MIN_TILE = 96
 
 def _load_image(path: str, size: int):
     """The image at ``path`` as uint8 RGB, resized (shorter side) and centre-cropped to ``size`` x ``size``."""
-    from PIL import Image, UnidentifiedImageError
-
     from ..errors import ImageInputError
-    from ..images import fit_square
+    from ..images import fit_square, read_image
 
     try:
-        with Image.open(path) as im, im.convert("RGB") as rgb:
-            return fit_square(rgb, size)
-    except (UnidentifiedImageError, OSError) as err:
+        rgb, _ = read_image(path, "RGB")
+    except ImageInputError as err:
         raise ImageInputError(f"cannot read image '{path}' ({err}); pass a PNG or JPEG file") from None
+    with rgb:
+        return fit_square(rgb, size)
 
 
 @click.command(short_help="Sheet of a mixing method's views of one image.")
@@ -32,6 +31,9 @@ def _load_image(path: str, size: int):
               help="Mixing method (fractalmaskmix: the MiAMix masks mixing in a fractal).")
 @click.option("--preset", type=click.Choice(["cifar", "imagenet"]), default=None,
               help="Hyper-parameters of PixMix / IPMix / LayerMix; default: cifar up to --size 64, else imagenet.")
+@click.option("--variant", type=click.Choice(["paper", "released"]), default="paper", show_default=True,
+              help="PixMix / IPMix / LayerMix: the paper's algorithm (released code's defects fixed), or what the "
+                   "authors' released code does, defects included (to reproduce a published number).")
 @count_option(16, 1024, "Augmented versions to show.")
 @click.option("--size", type=click.IntRange(8, 2048), default=224, show_default=True,
               help="Training size: the image is resized and centre-cropped to it.")
@@ -43,7 +45,7 @@ def _load_image(path: str, size: int):
              f"{MIN_TILE} px (pixel for pixel, so a 32 px view shows its real pixels).")
 @sheet_options
 @out_option()
-def mix(source, image, method, preset, count, size, seed, fractals, tile, cols, labels, out):
+def mix(source, image, method, preset, variant, count, size, seed, fractals, tile, cols, labels, out):
     """Show a mixing method on one image: the input, then N augmented versions, as a PNG sheet.
 
     SOURCE is a fractal store folder, or a preset / recipe (ifs-colour, my.toml) from which --fractals images are
@@ -53,8 +55,13 @@ def mix(source, image, method, preset, count, size, seed, fractals, tile, cols, 
     Examples:
       fractalgen mix out/ipmix-like photo.jpg -m ipmix -n 16 --size 224 -o ipmix-sheet.png
       fractalgen mix ifs-gray photo.jpg -m layermix --size 32 -o sheet.png
+      fractalgen mix ifs-colour photo.jpg -m ipmix --variant released --size 32 -o released.png
     """
+    import warnings
+
+    from ..errors import ReleasedVariantWarning
     from ..mixing import METHODS, FractalMaskMix, FractalSource
+    from ..mixing.base import released_note
     from ..sheet import contact_sheet, save_png
 
     img = _load_image(image, size)
@@ -62,9 +69,17 @@ def mix(source, image, method, preset, count, size, seed, fractals, tile, cols, 
     fractal_source = FractalSource.from_name(source, size, n=fractals, seed=seed)
     seed = 0 if seed is None else seed
     if method == "fractalmaskmix":
+        if variant != "paper":
+            raise click.BadParameter("the MiAMix masks have no released variant; drop --variant or pick "
+                                     "--method pixmix, ipmix or layermix", param_hint="--variant")
         aug, preset = FractalMaskMix(fractal_source, seed=seed), "MiAMix defaults"
     else:
-        aug = METHODS[method](fractal_source, preset, seed=seed)
+        with warnings.catch_warnings():  # said below in one line, not Python's two-line warning format
+            warnings.simplefilter("ignore", ReleasedVariantWarning)
+            aug = METHODS[method](fractal_source, preset, seed=seed, variant=variant)
+        if variant == "released":
+            click.echo(f"note: {released_note(type(aug).__name__, aug.RELEASED_DEFECTS)}", err=True)
+        preset = f"{preset}, variant {variant}"
     views = [aug(img) for _ in range(count)]
     names = ["input", *(str(i) for i in range(1, count + 1))] if labels else None
     tile = tile or size * max(1, -(-MIN_TILE // size))

@@ -8,13 +8,14 @@ A method is a class holding its hyper-parameters. One augmented view is made in 
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from .._jit import njit
-from ..errors import ImageInputError, RecipeError
+from ..errors import ImageInputError, RecipeError, ReleasedVariantWarning
 from ..recipe import STREAM_MIXING, image_rng
 from . import ops
 from .source import FractalSource
@@ -82,6 +83,25 @@ def to_kind(img: np.ndarray, kind: str) -> Any:
     return to_float(img).astype(kind, copy=False)
 
 
+#: ``"paper"``: the paper's algorithm with the released code's defects fixed (the default); ``"released"``: what
+#: the authors' released code does, defects included (to reproduce a published number; spec/released.md).
+VARIANTS = ("paper", "released")
+_warned: set[str] = set()  # the methods that have issued their ReleasedVariantWarning in this process
+
+
+def released_note(method: str, defects: str) -> str:
+    """What the released variant of ``method`` reproduces, in one line."""
+    return (f"{method}(variant='released') reproduces the authors' released code, defects included ({defects}); "
+            "use it to reproduce a published number, and the default variant='paper' to train")
+
+
+def warn_released(method: str, defects: str) -> None:
+    """Warn once per method and process that its released variant reproduces known defects."""
+    if method not in _warned:
+        _warned.add(method)
+        warnings.warn(released_note(method, defects), ReleasedVariantWarning, stacklevel=4)
+
+
 def sample_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
     """The generator of training sample ``index`` in ``epoch`` for a run seeded ``seed``: a pure function of the
     three, so an augmented sample does not depend on the worker, the worker count or the order of loading."""
@@ -97,13 +117,17 @@ class MixingMethod:
 
     #: preset name -> hyper-parameters (subclasses fill it)
     PRESETS: dict[str, dict[str, Any]] = {}
+    #: preset name -> the hyper-parameters that the released code uses instead (``variant="released"``)
+    RELEASED: dict[str, dict[str, Any]] = {}
+    #: what the released variant reproduces, for its warning
+    RELEASED_DEFECTS = ""
     #: the hyper-parameters shown by repr, in order
     HYPER: tuple[str, ...] = ()
     #: the blends a method draws from, uniformly (repeat a name to weight it)
     blends: tuple[str, ...] = ()
 
     def __init__(self, source: Any, preset: str, overrides: dict[str, Any], *, views: int = 1,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, variant: str = "paper") -> None:
         if not isinstance(source, FractalSource) and not hasattr(source, "sample"):
             source = FractalSource(source)
         self.source = source
@@ -118,6 +142,12 @@ class MixingMethod:
             raise RecipeError(f"unknown {type(self).__name__} preset {preset!r}; choose from "
                               f"{', '.join(self.PRESETS)}") from None
         self.preset = preset
+        if variant not in VARIANTS:
+            raise RecipeError(f"variant = {variant!r} is not one of {', '.join(map(repr, VARIANTS))}")
+        self.variant = variant
+        if variant == "released":
+            settings.update(self.RELEASED.get(preset, {}))
+            warn_released(type(self).__name__, self.RELEASED_DEFECTS)
         settings.update({k: v for k, v in overrides.items() if v is not None})
         self._settings = settings
         # every method blends with get_ab(beta) and draws ops from a set at a severity
@@ -183,7 +213,7 @@ class MixingMethod:
         return (clean, *(to_float(o) for o in outs))
 
     def __repr__(self) -> str:
-        parts = [f"preset={self.preset!r}"]
+        parts = [f"preset={self.preset!r}", f"variant={self.variant!r}"]
         for name in self.HYPER:
             value = getattr(self, name)
             if name == "ops":

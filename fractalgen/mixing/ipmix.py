@@ -25,6 +25,10 @@ What we changed relative to the released reference code and why:
   which mostly gives squarish boxes, not the paper's long, thin scars.
 - The ImageNet patch sizes are {4, 8, 16, 32, 64, 224} clipped to the image (the paper writes 256 with 224 px
   training images).
+
+``variant="released"`` restores all of these (spec/released.md): chain lengths 0..t, the fractal as the only
+partner at CIFAR (``p_augmented=0``; the ImageNet script keeps 1/2), squarish boxes (released_ops.patch_box), and
+patches blended without clipping and wrapped into 8 bits (released_ops.blend_box).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import numpy as np
 from ..errors import RecipeError
 from . import blend
 from . import ops as image_ops
+from . import released_ops
 from .base import MixingMethod
 
 CHAIN_LENGTHS = ("paper", "released")
@@ -59,23 +64,32 @@ def patch_box(rng: np.random.Generator, shape: tuple[int, int], size: int) -> tu
 class IPMix(MixingMethod):
     """IPMix with the paper's defaults: ``preset="cifar"`` (k=3, t=3, alpha=1, beta=3, severity 3, patch sizes 4..32)
     or ``"imagenet"`` (beta=4, severity 1, patch sizes 4..224). Any hyper-parameter given overrides the preset's.
-    ``chain_lengths``: ``"paper"`` (1..t) or ``"released"`` (0..t, as the authors' code)."""
+    ``chain_lengths``: ``"paper"`` (1..t) or ``"released"`` (0..t, as the authors' code); ``p_augmented``: the
+    probability that a patch step mixes with an augmented x rather than the fractal (1/2).
+    ``variant="released"``: the authors' code (see the module docstring)."""
 
     PRESETS = {
         "cifar": {"k": 3, "t": 3, "alpha": 1.0, "beta": 3.0, "severity": 3.0, "patch_sizes": (4, 8, 16, 32),
-                  "ops": "ipmix"},
+                  "ops": "ipmix", "chain_lengths": "paper", "p_augmented": 0.5},
         "imagenet": {"k": 3, "t": 3, "alpha": 1.0, "beta": 4.0, "severity": 1.0,
-                     "patch_sizes": (4, 8, 16, 32, 64, 224), "ops": "ipmix"},
+                     "patch_sizes": (4, 8, 16, 32, 64, 224), "ops": "ipmix", "chain_lengths": "paper",
+                     "p_augmented": 0.5},
     }
-    HYPER = ("k", "t", "alpha", "beta", "severity", "patch_sizes", "chain_lengths", "blends", "ops")
+    RELEASED = {"cifar": {"chain_lengths": "released", "p_augmented": 0.0},
+                "imagenet": {"chain_lengths": "released", "p_augmented": 0.5}}
+    RELEASED_DEFECTS = ("unclipped patch blends wrapping into salt noise, a quarter of the chains empty, squarish "
+                        "boxes instead of scars")
+    HYPER = ("k", "t", "alpha", "beta", "severity", "patch_sizes", "chain_lengths", "p_augmented", "blends", "ops")
     blends = blend.BLENDS
 
     def __init__(self, source: Any, preset: str = "cifar", *, k: int | None = None, t: int | None = None,
                  alpha: float | None = None, beta: float | None = None, severity: float | None = None,
                  patch_sizes: Iterable[int] | None = None, ops: str | Iterable[str] | None = None,
-                 chain_lengths: str = "paper", views: int = 1, seed: int | None = None) -> None:
+                 chain_lengths: str | None = None, p_augmented: float | None = None, views: int = 1,
+                 seed: int | None = None, variant: str = "paper") -> None:
         super().__init__(source, preset, {"k": k, "t": t, "alpha": alpha, "beta": beta, "severity": severity,
-                                          "patch_sizes": patch_sizes, "ops": ops}, views=views, seed=seed)
+                                          "patch_sizes": patch_sizes, "ops": ops, "chain_lengths": chain_lengths,
+                                          "p_augmented": p_augmented}, views=views, seed=seed, variant=variant)
         s = self._settings
         self.k = self._positive_int("k", s["k"])
         self.t = self._positive_int("t", s["t"])
@@ -83,9 +97,13 @@ class IPMix(MixingMethod):
         self.patch_sizes = tuple(self._positive_int("patch size", p) for p in s["patch_sizes"])
         if not self.patch_sizes:
             raise RecipeError("patch_sizes is empty; pass e.g. (4, 8, 16, 32)")
-        if chain_lengths not in CHAIN_LENGTHS:
-            raise RecipeError(f"chain_lengths = {chain_lengths!r}; choose 'paper' (1..t) or 'released' (0..t)")
-        self.chain_lengths = chain_lengths
+        if s["chain_lengths"] not in CHAIN_LENGTHS:
+            raise RecipeError(f"chain_lengths = {s['chain_lengths']!r}; choose 'paper' (1..t) or 'released' (0..t)")
+        self.chain_lengths = s["chain_lengths"]
+        p = s["p_augmented"]
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.number)) or not 0 <= p <= 1:
+            raise RecipeError(f"p_augmented = {p!r} must be a probability in [0, 1], e.g. 0.5")
+        self.p_augmented = float(p)
 
     # -- drawing a plan
     def _length(self, rng: np.random.Generator) -> int:
@@ -96,8 +114,10 @@ class IPMix(MixingMethod):
         size = image_ops.pick(rng, self.patch_sizes)
         name = image_ops.pick(rng, self.blends)
         params = blend.sample_params(name, rng, self.beta)
-        partner = None if rng.random() < 0.5 else image_ops.random_op(rng, self.ops, self.severity, shape)
-        return {"box": patch_box(rng, shape, size), "blend": name, "params": params, "partner": partner}
+        augmented = rng.random() >= 1 - self.p_augmented
+        partner = image_ops.random_op(rng, self.ops, self.severity, shape) if augmented else None
+        box = (released_ops.patch_box if self.variant == "released" else patch_box)(rng, shape, size)
+        return {"box": box, "blend": name, "params": params, "partner": partner}
 
     def sample_params(self, rng: np.random.Generator, shape: tuple[int, int]) -> dict:
         """``{"w": [k weights], "m", "chains": [{"kind": "image", "ops": [...]} or {"kind": "patch", "steps":
@@ -119,14 +139,14 @@ class IPMix(MixingMethod):
                                "ops": [image_ops.random_op(rng, self.ops, self.severity, shape) for _ in range(n)]})
             else:
                 chains.append({"kind": "patch", "steps": [self._patch_step(rng, shape) for _ in range(n)]})
-        return {"w": w, "m": m, "chains": chains}
+        return {"variant": self.variant, "w": w, "m": m, "chains": chains}
 
     def needs_fractal(self, plan: dict) -> bool:
         return any(step["partner"] is None for c in plan["chains"] if c["kind"] == "patch" for step in c["steps"])
 
     # -- pixels
-    def chain(self, image: np.ndarray, fractal: np.ndarray | None, chain: dict) -> np.ndarray:
-        """The uint8 result of one chain of a plan."""
+    def chain(self, image: np.ndarray, fractal: np.ndarray | None, chain: dict, variant: str = "paper") -> np.ndarray:
+        """The uint8 result of one chain of a plan (``variant``: the plan's)."""
         if chain["kind"] == "image":
             out = image
             for name, params in chain["ops"]:
@@ -136,11 +156,12 @@ class IPMix(MixingMethod):
         for step in chain["steps"]:
             partner = fractal if step["partner"] is None else image_ops.apply(step["partner"][0], image,
                                                                               **step["partner"][1])
-            blend.blend_box(step["blend"], out, partner, step["box"], **step["params"])
+            mix_box = released_ops.blend_box if variant == "released" else blend.blend_box
+            mix_box(step["blend"], out, partner, step["box"], **step["params"])
         return out
 
     def apply(self, image: np.ndarray, fractal: np.ndarray | None, plan: dict) -> np.ndarray:
         """The view of ``plan``: float32 (H, W, 3) in [0, 1]."""
-        chains = [self.chain(image, fractal, c) for c in plan["chains"]]
+        chains = [self.chain(image, fractal, c, plan["variant"]) for c in plan["chains"]]
         m = plan["m"]
         return blend.weighted_sum([*chains, image], [m * w for w in plan["w"]] + [1 - m])

@@ -89,3 +89,22 @@ def test_mix_errors_are_one_line_with_exit_status_2(run, tmp_path, args, code, n
     res = run("mix", *args, "--size", 16, "--out", "x.png")
     assert res.exit_code == code and needle in res.output
     assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("method", ["pixmix", "ipmix", "layermix"])
+def test_mix_variant_released_changes_the_views_and_says_so_once(run, tmp_path, method):
+    args = ("mix", "ifs-colour", "photo.png", "--method", method, "--n", 6, "--size", 16, "--fractals", 4,
+            "--no-labels")
+    paper = run(*args, "--out", "p.png")
+    released = run(*args, "--variant", "released", "--out", "r.png")
+    assert paper.exit_code == 0 and released.exit_code == 0, released.output
+    assert "variant released" in released.output and "variant paper" in paper.output
+    notes = [line for line in released.output.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "defects included" in notes[0]
+    assert (tmp_path / "p.png").read_bytes() != (tmp_path / "r.png").read_bytes()
+
+
+def test_mix_variant_is_refused_for_the_miamix_masks(run):
+    res = run("mix", "ifs-gray", "photo.png", "--method", "fractalmaskmix", "--variant", "released", "--size", 16,
+              "--out", "x.png")
+    assert res.exit_code == 2 and "no released variant" in res.output
