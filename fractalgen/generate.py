@@ -100,6 +100,14 @@ def manifest_problems(manifest: Mapping[str, Any]) -> list[str]:
     if data is None:
         if kind == "generated" or manifest.get("seed") is not None:
             return [f"{where}: it says the set was generated but records no recipe; the manifest was edited"]
+        if kind == "imported":
+            channels = (manifest.get("image") or {}).get("channels")
+            if origin.get("files") != manifest.get("count"):
+                return [f"{where}: its origin lists {origin.get('files')!r} imported files for "
+                        f"{manifest.get('count')!r} images; the manifest was edited"]
+            if origin.get("mode") != {1: "L", 3: "RGB"}.get(channels):
+                return [f"{where}: its origin's mode {origin.get('mode')!r} does not hold {channels!r} channels; "
+                        "the manifest was edited"]
         return []
     if kind != "generated":
         return [f"{where}: it records a recipe but its origin is {origin!r}, not generated; the manifest was edited"]
