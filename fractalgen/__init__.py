@@ -21,10 +21,11 @@ from .errors import (CorruptShardError, FractalgenError, ImageInputError, Params
 _LAZY = {
     "Recipe": ".recipe", "image_rng": ".recipe", "load_recipe": ".recipe", "presets": ".recipe",
     "FAMILIES": ".render", "render": ".render", "Store": ".store", "open_store": ".store",
-    "generate": ".generate",
+    "generate": ".generate", "set_threads": "._jit", "threads": "._jit",
 }
 
 if TYPE_CHECKING:
+    from ._jit import set_threads, threads
     from .generate import generate
     from .recipe import Recipe, image_rng, load_recipe, presets
     from .render import FAMILIES, render
@@ -51,5 +52,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FAMILIES", "CorruptShardError", "FractalgenError", "ImageInputError", "ParamsError", "Recipe", "RecipeError",
-    "RenderError", "Store", "StoreError", "generate", "image_rng", "load_recipe", "open_store", "presets", "render", "__version__",
+    "RenderError", "Store", "StoreError", "generate", "image_rng", "load_recipe", "open_store", "presets", "render",
+    "set_threads", "threads", "__version__",
 ]

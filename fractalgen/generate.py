@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ._jit import one_thread_per_worker
 from .errors import RecipeError, StoreError
 from .recipe import Recipe, from_dict, load_recipe
 from .render import RENDER_VERSION
@@ -46,9 +47,7 @@ class RecipeItems:
         self._recipe = from_dict(self.data, self.source)
 
     def setup_worker(self) -> None:
-        import numba
-
-        numba.set_num_threads(1)  # one core per worker: parallelism comes from the pool
+        one_thread_per_worker()  # one core per worker: parallelism comes from the pool
 
     def item(self, index: int) -> tuple[np.ndarray, dict]:
         return self._recipe.draw(index)
@@ -105,6 +104,14 @@ def manifest_problems(manifest: Mapping[str, Any]) -> list[str]:
     if data is None:
         if kind == "generated" or manifest.get("seed") is not None:
             return [f"{where}: it says the set was generated but records no recipe; the manifest was edited"]
+        if kind == "imported":
+            channels = (manifest.get("image") or {}).get("channels")
+            if origin.get("files") != manifest.get("count"):
+                return [f"{where}: its origin lists {origin.get('files')!r} imported files for "
+                        f"{manifest.get('count')!r} images; the manifest was edited"]
+            if origin.get("mode") != {1: "L", 3: "RGB"}.get(channels):
+                return [f"{where}: its origin's mode {origin.get('mode')!r} does not hold {channels!r} channels; "
+                        "the manifest was edited"]
         return []
     if kind != "generated":
         return [f"{where}: it records a recipe but its origin is {origin!r}, not generated; the manifest was edited"]

@@ -160,6 +160,15 @@ class Recipe:
         """JSON-serialisable parameters of image ``index``: ``fractalgen.render(params)`` re-renders it."""
         return self.draw(index)[1]
 
+    def images(self, indices) -> np.ndarray:
+        """Images ``indices`` (any iterable of indices) as one uint8 (n, size, size, channels) array, byte for
+        byte the images :meth:`image` gives one by one (each is a pure function of its index)."""
+        indices = list(indices)
+        out = np.empty((len(indices), *self.shape), dtype=np.uint8)
+        for k, index in enumerate(indices):
+            out[k] = self.draw(index)[0]
+        return out
+
     # -- canonical form
     def to_dict(self) -> dict:
         """Canonical plain-data form (defaults filled in, only the families drawn from)."""
@@ -226,13 +235,23 @@ def _set_dotted(table: dict, key: str, value: Any) -> None:
     table[parts[-1]] = value
 
 
+def _plain_copy(value: Any) -> Any:
+    """A deep copy with every mapping a dict and every list or tuple a list (leaves are shared: numbers,
+    strings, and whatever else a caller passed, for the schema to judge)."""
+    if isinstance(value, Mapping):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_copy(v) for v in value]
+    return value
+
+
 def _apply_overrides(table: dict, overrides: Mapping[str, Any] | None, top: Mapping[str, Any]) -> dict:
     """``table`` with the dotted ``overrides`` and the set-wide ``top`` settings applied: the one place where
     options (the API's keywords, the command line's --size / --seed / --gray and --set) meet a recipe.
 
     A ``None`` in ``top`` means "not given" and never hides an override of the same key (``--set size=32``
     without ``--size``); a key given twice with different values is an error, not a silent pick."""
-    table = json.loads(json.dumps(table))  # deep copy of plain data
+    table = _plain_copy(table)
     merged = dict(overrides or {})
     for key, value in top.items():
         if value is None:

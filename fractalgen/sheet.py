@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import os
 from collections.abc import Sequence
@@ -25,15 +27,42 @@ def to_pil(image: np.ndarray) -> Image.Image:
 
 
 def save_png(image: np.ndarray | Image.Image, path: str | os.PathLike) -> Path:
-    """Write a PNG, creating missing parent folders; a failure says which path and why."""
-    path = Path(path)
+    """Write a PNG atomically (:func:`write_file`), creating missing parent folders; a failure says which path
+    and why."""
     pil = image if isinstance(image, Image.Image) else to_pil(image)
+    buf = io.BytesIO()
+    pil.save(buf, format="PNG")
+    return write_file(path, buf.getvalue())
+
+
+def write_file(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``PATH.tmp`` and rename it over ``path``: a full disk or a kill leaves the old file or
+    none, never a 0-byte or truncated one (no fsync: these are files for people, not a store). Missing parent
+    folders are created; an OS failure (full disk, a name too long, no permission) becomes a one-line
+    :class:`~fractalgen.errors.FractalgenError`."""
+    from .store.files import tmp_path
+
+    path = Path(path)
+    tmp = tmp_path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        pil.save(path, format="PNG")
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
     except OSError as err:
-        raise FractalgenError(f"cannot write '{path}': {err.strerror or err}; choose a writable path") from None
+        raise FractalgenError(f"cannot write '{_short_path(path)}': {err.strerror or err}; choose a writable "
+                              "path") from None
     return path
+
+
+def _short_path(path: Path, limit: int = 80) -> str:
+    text = str(path)
+    return text if len(text) <= limit else text[:40] + "..." + text[-(limit - 43):]
 
 
 def scale_tile(image: np.ndarray, tile: int) -> np.ndarray:

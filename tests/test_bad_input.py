@@ -118,3 +118,165 @@ def test_nested_params_are_checked(family, key, value, message):
     params = {**fg.load_recipe(family, size=16, color=True).params(0), key: value}
     with pytest.raises(fg.ParamsError, match=message.replace("[", r"\[").replace("]", r"\]")):
         fg.render(params)
+
+
+# -- images to import or mix
+
+
+def _png(path, array, mode=None):
+    from PIL import Image
+
+    Image.fromarray(array, mode).save(path)
+
+
+def test_import_scales_16_bit_gray_and_float_images(run, tmp_path):
+    """PIL's convert clips 16-bit pixels at 255 (a nearly white image) and truncates floats in [0, 1] (black)."""
+    ramp = np.linspace(0.0, 1.0, 64 * 64).reshape(64, 64)
+    (tmp_path / "wide").mkdir()
+    _png(tmp_path / "wide" / "a.png", np.round(ramp * 65535).astype(np.uint16))
+    _png(tmp_path / "wide" / "b.tif", ramp.astype(np.float32), "F")
+    _png(tmp_path / "wide" / "c.png", np.round(ramp * 255).astype(np.uint8))  # the same picture in 8 bits
+    res = run("import", "wide", "st", "--size", 64, "--gray", "-q")
+    assert res.exit_code == 0, res.output
+    with fg.open_store(tmp_path / "st") as store:
+        a, b, c = (store[i][:, :, 0].astype(int) for i in range(3))
+    assert np.abs(a - c).max() <= 1 and np.abs(b - c).max() <= 1
+    assert c.min() == 0 and c.max() == 255
+
+
+@pytest.mark.parametrize("array, mode, message", [
+    (np.full((16, 16), 2.0, np.float32), "F", "float pixels in [2, 2], not in [0, 1]"),
+    (np.full((16, 16), np.nan, np.float32), "F", "float pixels in [nan, nan]"),
+    (np.full((16, 16), 70000, np.int32), "I", "32-bit integer pixels in [70000, 70000]"),
+])
+def test_import_refuses_images_with_no_scale_to_guess(run, tmp_path, array, mode, message):
+    (tmp_path / "src").mkdir()
+    _png(tmp_path / "src" / "x.tif", array, mode)
+    one_line_error(run("import", "src", "st", "--size", 16, "-q"), 2, "'x.tif'", message)
+
+
+def test_import_refuses_a_broken_symlink_a_fifo_and_an_empty_folder_with_exit_2(run, tmp_path):
+    import os
+
+    for name in ("link", "fifo", "empty"):
+        (tmp_path / name).mkdir()
+    for name in ("link", "fifo"):
+        _png(tmp_path / name / "ok.png", np.zeros((16, 16, 3), np.uint8))
+    os.symlink("missing.png", tmp_path / "link" / "gone.png")
+    os.mkfifo(tmp_path / "fifo" / "pipe.png")  # opening it for reading would block forever
+    one_line_error(run("import", "link", "st", "--size", 16, "-q"), 2, "'gone.png'", "broken symbolic link")
+    one_line_error(run("import", "fifo", "st", "--size", 16, "-q"), 2, "'pipe.png'", "not a regular file")
+    one_line_error(run("import", "empty", "st", "--size", 16, "-q"), 2, "no images")
+    assert not (tmp_path / "st").exists() or not any((tmp_path / "st").glob("*.h5"))
+
+
+def _bomb_png(path):
+    """A PNG whose header declares 30000 x 30000 pixels (PIL refuses it as a decompression bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    head = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+                     + chunk(b"IEND", b""))
+
+
+def test_mix_refuses_a_decompression_bomb_and_a_fifo(run, tmp_path):
+    import os
+
+    _bomb_png(tmp_path / "bomb.png")
+    os.mkfifo(tmp_path / "pipe.png")
+    args = ["ifs", "--size", 16, "--fractals", 2, "--n", 1, "--out", "m.png"]
+    one_line_error(run("mix", args[0], "bomb.png", *args[1:]), 2, "'bomb.png'", "decompression bomb")
+    one_line_error(run("mix", args[0], "pipe.png", *args[1:]), 2, "'pipe.png'", "not a regular file")
+    assert not (tmp_path / "m.png").exists()
+
+
+# -- fractal sources and mask mixing
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"size": 10**6}, "size = 1000000 must be an integer between 1 and 8192"),
+    ({"scale": float("inf")}, "scale = inf must be a number between 1 and 16"),
+    ({"scale": float("nan")}, "scale = nan must be a number"),
+    ({"scale": "x"}, "scale = 'x' must be a number"),
+    ({"scale": True}, "scale = True must be a number"),
+])
+def test_fractal_source_refuses_sizes_and_scales_it_cannot_serve(kwargs, message):
+    from fractalgen.mixing import FractalSource
+
+    arr = np.zeros((2, 16, 16, 3), np.uint8)
+    with pytest.raises(fg.RecipeError, match=message):
+        FractalSource(arr, **{"size": 8, **kwargs}, in_memory=False).sample()
+
+
+def test_fractal_mask_mix_on_an_empty_batch():
+    from fractalgen.mixing import FractalMaskMix, FractalSource
+
+    mix = FractalMaskMix(FractalSource(np.zeros((2, 16, 16, 3), np.uint8), 16), seed=0)
+    with pytest.raises(fg.ImageInputError, match="empty batch"):
+        mix(np.zeros((0, 16, 16, 3), np.uint8))
+
+
+# -- selections and output files
+
+
+@pytest.fixture
+def small_store(run, tmp_path):
+    assert run("generate", "ifs", "st", "--count", 4, "--size", 16, "-q").exit_code == 0
+    return tmp_path / "st"
+
+
+@pytest.mark.parametrize("cmd", [["show", "st", "--out", "s.png"], ["export", "st", "ex"]])
+@pytest.mark.parametrize("indices, message", [
+    ("9", "index 9 is out of range for a store of 4 images"),
+    ("-5", "index -5 is out of range"),
+    ("2:2", "2:2 selects no image"),
+    ("10:20", "10 is out of range"),
+    ("::0", "has step 0"),
+])
+def test_bad_index_selections_exit_2(run, small_store, cmd, indices, message):
+    """Out of range and empty selections exited 1 (a StoreError), a step of 0 raised a ValueError."""
+    res = run(*cmd, "--indices", indices)
+    errors = [ln for ln in res.output.splitlines() if ln.startswith("Error")]
+    assert res.exit_code == 2 and len(errors) == 1 and message in errors[0], res.output
+    assert "Traceback" not in res.output and not isinstance(res.exception, (ValueError, IndexError))
+
+
+def test_a_300_character_file_name(run, small_store, tmp_path):
+    long = "x" * 300
+    one_line_error(run("render", "ifs", "--size", 16, "--out", f"{long}.png"), 1, "File name too long")
+    one_line_error(run("show", "st", "--out", f"{long}.png"), 1, "File name too long")
+    one_line_error(run("render", "ifs", "--size", 16, "--out", "a.png", "--params", f"{long}.json"), 1,
+                   "File name too long")
+    assert not list(tmp_path.glob("x*"))
+
+
+def test_show_on_a_full_disk_leaves_no_png(run, small_store, tmp_path, monkeypatch):
+    """The PNG was written in place: a full disk left a 0-byte or truncated file under the final name."""
+    import builtins
+    import errno
+
+    import fractalgen.sheet
+
+    class FullDisk:
+        def __init__(self, path, mode):
+            self.fh = builtins.open(path, mode)
+
+        def write(self, data):
+            self.fh.write(data[:10])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+    (tmp_path / "s.png").write_bytes(b"old sheet")
+    monkeypatch.setattr(fractalgen.sheet, "open", FullDisk, raising=False)
+    one_line_error(run("show", "st", "--out", "s.png"), 1, "No space left on device")
+    assert (tmp_path / "s.png").read_bytes() == b"old sheet"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.png", "st"]

@@ -35,12 +35,22 @@ class FractalgenGroup(click.Group):
 
 @click.group(cls=FractalgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fractalgen")
-def main() -> None:
+@click.option("--threads", type=click.IntRange(1), default=None,
+              help="Threads of the parallel kernels in this process (images of 256 x 256 and more; worker "
+                   "processes always use one). Default: numba's, all cores.")
+def main(threads: int | None) -> None:
     """Generate seeded, reproducible fractal image sets and preview fractal-mixing augmentations."""
     from .. import _machine
 
     _machine.freeze_at_exit()  # a command ends ~0.3 s sooner
     _machine.compile_notice = lambda line: click.echo(line, err=True)  # the first run on a machine says so
+    if threads is not None:
+        from .._jit import set_threads
+
+        try:
+            set_threads(threads)
+        except RecipeError as err:
+            raise UserError(str(err), 2) from None
 
 
 def _register() -> None:

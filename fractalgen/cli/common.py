@@ -102,7 +102,7 @@ def load(source: str, seed: int | None, size: int | None, gray: bool | None, set
     """The recipe named on the command line, with the command-line overrides applied (``--set`` wins over
     ``--trap``)."""
     from ..recipe import load_recipe
-    from ..render.escape_params import ESCAPE_FAMILIES
+    from ..render.escape_sampler import ESCAPE_FAMILIES
 
     color = None if gray is None else not gray
     if trap is not None:

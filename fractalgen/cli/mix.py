@@ -12,16 +12,15 @@ MIN_TILE = 96
 
 def _load_image(path: str, size: int):
     """The image at ``path`` as uint8 RGB, resized (shorter side) and centre-cropped to ``size`` x ``size``."""
-    from PIL import Image, UnidentifiedImageError
-
     from ..errors import ImageInputError
-    from ..images import fit_square
+    from ..images import fit_square, read_image
 
     try:
-        with Image.open(path) as im, im.convert("RGB") as rgb:
-            return fit_square(rgb, size)
-    except (UnidentifiedImageError, OSError) as err:
+        rgb, _ = read_image(path, "RGB")
+    except ImageInputError as err:
         raise ImageInputError(f"cannot read image '{path}' ({err}); pass a PNG or JPEG file") from None
+    with rgb:
+        return fit_square(rgb, size)
 
 
 @click.command(short_help="Sheet of a mixing method's views of one image.")
@@ -42,15 +41,19 @@ def _load_image(path: str, size: int):
                   "SOURCE (default: the recipe's own seed).")
 @click.option("--fractals", type=click.IntRange(1, 100_000), default=64, show_default=True,
               help="When SOURCE is a preset or recipe: how many fractals to render for the sheet.")
+@click.option("--online", is_flag=True,
+              help="SOURCE is a preset or recipe: render a new fractal for every view, inside the loop, as "
+                   "FractalSource.online does in training (--fractals is then unused).")
 @tile_option(f"Side of each tile on the sheet; default: --size, enlarged by a whole factor to at least "
              f"{MIN_TILE} px (pixel for pixel, so a 32 px view shows its real pixels).")
 @sheet_options
 @out_option()
-def mix(source, image, method, preset, variant, count, size, seed, fractals, tile, cols, labels, out):
+def mix(source, image, method, preset, variant, count, size, seed, fractals, online, tile, cols, labels, out):
     """Show a mixing method on one image: the input, then N augmented versions, as a PNG sheet.
 
     SOURCE is a fractal store folder, or a preset / recipe (ifs-colour, my.toml) from which --fractals images are
-    rendered now at the mixing size. IMAGE is a PNG or JPEG file.
+    rendered now at the mixing size (with --online: a new one rendered for every view). IMAGE is a PNG or JPEG
+    file.
 
     \b
     Examples:
@@ -67,7 +70,14 @@ def mix(source, image, method, preset, variant, count, size, seed, fractals, til
 
     img = _load_image(image, size)
     preset = preset or ("cifar" if size <= 64 else "imagenet")
-    fractal_source = FractalSource.from_name(source, size, n=fractals, seed=seed)
+    if online:
+        from ..recipe import load_recipe
+
+        fractal_source = FractalSource.online(load_recipe(source, seed=seed), size, seed=seed)
+        what = "a new fractal per view"
+    else:
+        fractal_source = FractalSource.from_name(source, size, n=fractals, seed=seed)
+        what = f"{len(fractal_source)} fractals"
     seed = 0 if seed is None else seed
     if method == "fractalmaskmix":
         if variant != "paper":
@@ -86,7 +96,7 @@ def mix(source, image, method, preset, variant, count, size, seed, fractals, til
     tile = tile or size * max(1, -(-MIN_TILE // size))
     save_png(contact_sheet([img, *views], cols=cols, labels=names, tile=tile), out)
     click.echo(f"wrote {out}: the input and {count} {type(aug).__name__} views (preset {preset}, {size}px, "
-               f"{len(fractal_source)} fractals from {source})")
+               f"{what} from {source})")
 
 
 COMMANDS = [mix]

@@ -43,7 +43,7 @@ def render(source, seed, size, gray, sets, trap, index, out, params_out):
       fractalgen render f.json -o same.png
     """
     from .. import render as render_params
-    from ..sheet import save_png
+    from ..sheet import save_png, write_file
 
     if source.endswith(".json"):
         params = _read_params(source)
@@ -53,7 +53,7 @@ def render(source, seed, size, gray, sets, trap, index, out, params_out):
         img, params = recipe.draw(index)
     save_png(img, out)
     if params_out:
-        Path(params_out).write_text(json.dumps(params, indent=1) + "\n")
+        write_file(params_out, (json.dumps(params, indent=1) + "\n").encode())
     h, w, c = img.shape
     mode = "colour" if c == 3 else "grayscale"
     click.echo(f"wrote {out}: {params['family']} image {params.get('index', '?')}, {w}x{h} {mode}")

@@ -8,7 +8,8 @@
 >>> aug(img).shape, aug(img).dtype
 ((32, 32, 3), dtype('uint8'))
 
-Pieces: :class:`FractalSource` (random fractal crops at the training size), :mod:`.ops` (the AugMix image ops,
+Pieces: :class:`FractalSource` (random fractal crops at the training size; ``FractalSource.online(recipe)``
+renders fresh ones inside each process, :class:`OnlineSource`), :mod:`.ops` (the AugMix image ops,
 equal to PIL's), :mod:`.blend` (add, multiply, random pixels, random elements), the methods :class:`PixMix`,
 :class:`IPMix`, :class:`LayerMix`; :mod:`.masks` (MixUp, CutMix, FMix, GridMix, GMix, AGMix masks),
 :class:`MiAMix` (label-mixing over a batch) and :class:`FractalMaskMix` (those masks mixing a fractal into an
@@ -40,11 +41,12 @@ from .base import MixingMethod, as_rgb_uint8, sample_rng
 from .ipmix import IPMix
 from .layermix import LayerMix
 from .miamix import FractalMaskMix, MiAMix
+from .online import OnlineSource
 from .pixmix import PixMix
 from .source import FractalSource
 
 #: method name -> class (the CLI's --method and examples/train_cifar.py use it)
 METHODS = {"pixmix": PixMix, "ipmix": IPMix, "layermix": LayerMix}
 
-__all__ = ["METHODS", "FractalMaskMix", "FractalSource", "IPMix", "LayerMix", "MiAMix", "MixingMethod", "PixMix",
-           "as_rgb_uint8", "blend", "masks", "ops", "sample_rng"]
+__all__ = ["METHODS", "FractalMaskMix", "FractalSource", "IPMix", "LayerMix", "MiAMix", "MixingMethod",
+           "OnlineSource", "PixMix", "as_rgb_uint8", "blend", "masks", "ops", "sample_rng"]

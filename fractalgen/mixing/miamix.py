@@ -395,6 +395,8 @@ class FractalMaskMix:
     def sample_params(self, n: int, shape: tuple[int, int], rng: np.random.Generator | None = None) -> dict:
         """Masks for n images and one fractal (uint8 (size, size, 3)) per image."""
         rng = rng or self._rng
+        if n < 1:
+            raise ImageInputError(f"FractalMaskMix got an empty batch ({n} images); pass at least one image")
         if tuple(shape) != (self.source.size, self.source.size):
             raise ImageInputError(f"images are {shape[0]}x{shape[1]} but the source gives {self.source.size}px "
                                   f"fractals; build the source with size={shape[0]} (square images only)")

@@ -13,6 +13,7 @@ unpickles it (a DataLoader worker started by spawn); with fork, the workers shar
 
 from __future__ import annotations
 
+import numbers
 import os
 from typing import Any
 
@@ -20,7 +21,10 @@ import numpy as np
 
 from ..errors import ImageInputError, RecipeError, StoreError
 from ..images import resize, shorter_side_to
+from ..schema import short_repr
 
+#: Largest crop side and resize factor a source accepts (a 10**6 side asked for a 23 GB crop).
+MAX_SIZE, MAX_SCALE = 8192, 16.0
 #: in_memory=None keeps the resized set in RAM when it takes at most this many bytes (else lazy mode).
 MEMORY_BUDGET = 2 << 30
 
@@ -39,10 +43,12 @@ class FractalSource:
 
     def __init__(self, src: Any, size: int = 32, *, in_memory: bool | None = None, scale: float = 1.125,
                  seed: int | None = None) -> None:
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-            raise RecipeError(f"FractalSource size = {size!r} must be a positive integer (the training image side)")
-        if not scale >= 1:
-            raise RecipeError(f"FractalSource scale = {scale!r} must be >= 1 (resize to scale * size, then crop)")
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= MAX_SIZE:
+            raise RecipeError(f"FractalSource size = {short_repr(size)} must be an integer between 1 and {MAX_SIZE} "
+                              "(the training image side)")
+        if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not 1 <= scale <= MAX_SCALE:
+            raise RecipeError(f"FractalSource scale = {short_repr(scale)} must be a number between 1 and "
+                              f"{MAX_SCALE} (resize to scale * size, then crop)")
         self.size = int(size)
         self.scale = float(scale)
         self.seed = seed
@@ -112,6 +118,16 @@ class FractalSource:
         side = max(8, round(scale * size))
         r = load_recipe(recipe, size=side, seed=render_seed)
         return cls(np.stack([r.image(i) for i in range(n)]), size, in_memory=True, scale=side / size, seed=seed)
+
+    @staticmethod
+    def online(recipe: Any, size: int = 32, *, pool: int = 0, refresh: float = 0.1, scale: float = 1.125,
+               seed: int | None = None) -> Any:
+        """A source that renders fresh fractals from a recipe inside each process (DataLoader worker), with no
+        stored set: every draw a new fractal (``pool=0``), or a pool of ``pool`` fractals refreshed by ``refresh``
+        new ones per draw. See :class:`fractalgen.mixing.online.OnlineSource`."""
+        from .online import OnlineSource
+
+        return OnlineSource(recipe, size, pool=pool, refresh=refresh, scale=scale, seed=seed)
 
     @classmethod
     def from_name(cls, name: str | os.PathLike, size: int = 32, *, n: int = 64, seed: int | None = None,

@@ -19,6 +19,7 @@ Two ways to seed (see the protocol in fractalgen.mixing):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,8 +27,21 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, get_worker_info
 
+from .._jit import one_thread_per_worker
 from ..errors import RecipeError
 from .base import sample_rng
+
+#: The process id of the DataLoader worker already made serial (see :func:`serial_in_worker`).
+_SERIAL_PID: int | None = None
+
+
+def serial_in_worker() -> None:
+    """In a DataLoader worker, run fractalgen's kernels on one thread (once per worker process): the loader's
+    workers, not numba's threads, share the cores, and parallel kernels inside them oversubscribe the machine."""
+    global _SERIAL_PID
+    if _SERIAL_PID != os.getpid() and get_worker_info() is not None:
+        one_thread_per_worker()
+        _SERIAL_PID = os.getpid()
 
 
 def to_tensor(image: np.ndarray, normalize: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
@@ -81,6 +95,7 @@ class MixingDataset(Dataset):
         return len(self.dataset)
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
+        serial_in_worker()
         image, label = self.dataset[index]
         rng = None if self.seed is None else sample_rng(self.seed, self.epoch, int(index))
         if not self.to_tensor:
@@ -95,8 +110,9 @@ class MixingDataset(Dataset):
 
 
 def worker_init_fn(worker_id: int) -> None:
-    """Give this DataLoader worker its own stream: re-seeds the first dataset found (through ``.dataset``
+    """Give this DataLoader worker its own stream and one numba thread: re-seeds the first dataset found (through ``.dataset``
     wrappers such as ``Subset``) that has a ``reseed`` method, from torch's seed for this worker."""
+    serial_in_worker()
     info = get_worker_info()
     dataset = info.dataset
     while not hasattr(dataset, "reseed") and hasattr(dataset, "dataset"):

@@ -13,7 +13,7 @@ The paper names the two families and F(z) = z^2 + c but gives no generator setti
 everything below is our own design, written from the formulas. What it adds: every parameter of an image
 (constant, window, trap, palette) is drawn from the image's seeded ``rng`` and stored, so :func:`render_escape`
 re-renders it byte for byte; Julia constants are drawn near the boundary of the Mandelbrot set and windows are
-found by a seeded coarse-to-fine zoom toward the boundary (see :mod:`.escape_params`); bounded points take their
+found by a seeded coarse-to-fine zoom toward the boundary (see :mod:`.escape_sampler`); bounded points take their
 colour from the trap, so images fill the frame; nu and the trap value are histogram-equalised (on a log scale),
 so palette use does not depend on zoom depth or ``max_iter``; a gate rejects flat, smooth and aliased draws.
 
@@ -28,20 +28,19 @@ distance of that iterate.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import prange
 
-from .._jit import njit, njit_parallel
+from .._jit import njit, njit_parallel, use_parallel
+from ..schema import Float, Range, setting
 from . import color as C
 from . import params as P
 from .escape_names import COLORINGS, FORMULAS, STATS, TRANSFERS, TRAPS
 from .quality import edge_density, entropy_bits, require_band, require_finite, require_min
 
-if TYPE_CHECKING:  # the settings module imports this one
-    from .escape_params import EscapeGate
 
 #: Bail-out radius: large, so that the smooth count's log-log correction is accurate (stored in params).
 BAILOUT = 256.0
@@ -82,7 +81,7 @@ def view_array(center, span: float, angle: float, grid: int) -> np.ndarray:
 
 
 def palette_lut(palette: dict) -> np.ndarray:
-    """(256, 3) float32 colours of a palette from :func:`.escape_params.sample_palette`."""
+    """(256, 3) float32 colours of a palette from :func:`.escape_sampler.sample_palette`."""
     if palette["kind"] == "cosine":
         return C.cosine_lut(*palette["abcd"])
     if palette["kind"] == "gradient":
@@ -304,14 +303,14 @@ def _wave(s):
     return s if s <= 1.0 else 2.0 - s
 
 
-@njit_parallel
+@njit
 def _coordinates(nu_eq, trap_eq, nu, mode, transfer, density, offset, levels, t, value, gray, structure):
     """Per pixel, from the equalised smooth count and trap value: palette coordinate ``t``, opacity ``value``,
     and for the gate the foreground's gray level and the value that drives the palette. Modes (COLORINGS):
     trap -> t; nu -> t; trap -> t with nu -> brightness; nu -> t with trap -> brightness. Interior pixels have
     no nu: they take the trap for t and full brightness."""
     top = levels.shape[0] - 1
-    for r in prange(nu.shape[0]):
+    for r in range(nu.shape[0]):
         for k in range(nu.shape[1]):
             a = _transfer(trap_eq[r, k], transfer)
             escaped = nu[r, k] >= 0.0
@@ -333,15 +332,18 @@ def _coordinates(nu_eq, trap_eq, nu, mode, transfer, density, offset, levels, t,
 # public functions
 
 
-def escape_grid(params: dict, grid: int, parallel: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def escape_grid(params: dict, grid: int, parallel: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(nu, trap) float64 (grid, grid) arrays of an image's window: nu is the smooth iteration count (-1 where the
-    orbit stays bounded), trap the trap statistic. ``parallel`` picks the prange kernel (same result)."""
+    orbit stays bounded), trap the trap statistic. ``parallel`` picks the prange kernel (same result); None
+    decides by the image's size and the thread count (:func:`fractalgen._jit.use_parallel`)."""
     julia = params["family"] == "julia"
     cr, ci = params["c"] if julia else (0.0, 0.0)
     view = view_array(params["center"], params["span"], params["angle"], grid)
     ints, floats = orbit_settings(params)
     nu = np.empty((grid, grid), dtype=np.float64)
     trap = np.empty((grid, grid), dtype=np.float64)
+    if parallel is None:
+        parallel = use_parallel(grid * grid)
     kernel = _escape_parallel if parallel else _escape_serial
     kernel(julia, float(cr), float(ci), view, ints, floats, nu, trap)
     return nu, trap
@@ -377,6 +379,18 @@ def coordinates(params: dict, nu: np.ndarray, trap: np.ndarray, levels: np.ndarr
     _coordinates(nu_eq, trap_eq, nu, COLORINGS.index(params["coloring"]), TRANSFERS.index(params["transfer"]),
                  params["density"], params["offset"], levels, *out)
     return out
+
+
+@dataclasses.dataclass(frozen=True)
+class EscapeGate:
+    """The quality gate's settings (recipe sections ``[julia.gate]`` and ``[mandelbrot.gate]``), read by
+    :func:`check_gate`."""
+
+    interior: tuple = setting(Range((0.0, 0.9), 0.0, 1.0), "band of the fraction of pixels whose orbit stays bounded")
+    min_entropy: float = setting(Float(3.0, 0.0, 8.0), "least entropy in bits of the 64-bin gray-level histogram")
+    edges: tuple = setting(Range((0.04, 0.65), 0.0, 1.0),
+                           "band of the fraction of neighbouring pixels whose palette coordinate (before cycling) "
+                           "differs by > 0.05: below, a smooth ramp; above, aliasing noise")
 
 
 def check_gate(nu: np.ndarray, gray: np.ndarray, structure: np.ndarray, gate: EscapeGate) -> None:

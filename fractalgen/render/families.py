@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import ParamsError
 from ..schema import short_repr
-from . import escape, escape_params, ifs
+from . import escape, escape_sampler, ifs
 
 #: Version of the rendered bytes: bump it (and regenerate tests/golden/) when a change alters any image.
 RENDER_VERSION = 1
@@ -36,9 +36,9 @@ FAMILIES: dict[str, Family] = {
     "ifs": Family("ifs", "iterated function systems drawn by the chaos game", ifs.IfsConfig,
                   ifs.sample_ifs, ifs.render_ifs, ifs.check_params),
     "julia": Family("julia", "Julia sets of z -> z^d + c (c near the Mandelbrot boundary) with orbit traps",
-                    escape_params.JuliaConfig, escape_params.sample_julia, escape.render_escape, escape.check_params),
+                    escape_sampler.JuliaConfig, escape_sampler.sample_julia, escape.render_escape, escape.check_params),
     "mandelbrot": Family("mandelbrot", "Mandelbrot, multibrot and Burning Ship windows found by a seeded zoom, "
-                         "with orbit traps", escape_params.MandelbrotConfig, escape_params.sample_mandelbrot,
+                         "with orbit traps", escape_sampler.MandelbrotConfig, escape_sampler.sample_mandelbrot,
                          escape.render_escape, escape.check_params),
 }
 

@@ -8,7 +8,6 @@ renamed, so an interrupted export leaves only whole PNGs (re-running it rewrites
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from collections.abc import Iterable
@@ -17,9 +16,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..errors import FractalgenError, StoreError
-from ..sheet import contact_sheet, to_pil
-from .files import tmp_path
+from ..errors import StoreError
+from ..sheet import contact_sheet, save_png
 from .reader import Store
 
 #: Class folder name for --imagefolder when the store has no class column (e.g. an imported set).
@@ -30,18 +28,6 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 def png_name(index: int, count: int) -> str:
     """``000042.png``: at least six digits, more if the store needs them."""
     return f"{index:0{max(6, len(str(count - 1)))}d}.png"
-
-
-def _save(image: np.ndarray, path: Path) -> None:
-    tmp = tmp_path(path)
-    try:
-        with to_pil(image) as pil:
-            pil.save(tmp, format="PNG")
-        os.replace(tmp, path)
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise FractalgenError(f"cannot write '{path}': {err.strerror or err}; choose a writable folder") from None
 
 
 def export_pngs(store: Store, out: str | os.PathLike, indices: Iterable[int], *, class_column: str | None = None,
@@ -68,7 +54,7 @@ def export_pngs(store: Store, out: str | os.PathLike, indices: Iterable[int], *,
             raise StoreError(f"cannot create '{folder}': {err.strerror}; choose a writable folder") from None
     for n, i in enumerate(tqdm(indices, desc="exporting", unit="img", disable=not progress, leave=False)):
         folder = out if classes is None else out / classes[n]
-        _save(store[i], folder / png_name(i % len(store), len(store)))
+        save_png(store[i], folder / png_name(i % len(store), len(store)))
     return len(indices)
 
 

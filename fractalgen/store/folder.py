@@ -24,10 +24,9 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from ..errors import ImageInputError, StoreError
-from ..images import fit_square
+from ..images import file_size, fit_square, read_image
 from .build import build_store
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".ppm", ".pgm")
@@ -59,9 +58,15 @@ class FolderItems:
         self.size, self.gray = size, bool(gray)
         self.files = find_images(self.root)
         if not self.files:
-            raise StoreError(f"no images ({', '.join(s[1:] for s in IMAGE_SUFFIXES)}) found under '{root}'; "
+            raise ImageInputError(f"no images ({', '.join(s[1:] for s in IMAGE_SUFFIXES)}) found under '{root}'; "
                              "point at a folder of images")
-        listing = [(f, (self.root / f).stat().st_size) for f in self.files]
+        listing = []
+        for f in self.files:  # every file checked before any work starts
+            try:
+                listing.append((f, file_size(self.root / f)))
+            except ImageInputError as err:
+                raise ImageInputError(f"cannot import '{f}' under '{root}' ({err}); remove it or point at another "
+                                      "folder") from None
         blob = json.dumps({"files": listing, "size": size, "gray": self.gray, "resize": RESIZE})
         self.set_id = hashlib.sha256(blob.encode()).hexdigest()
         self.shape = (size, size, 1 if self.gray else 3)
@@ -78,10 +83,8 @@ class FolderItems:
     def item(self, index: int) -> tuple[np.ndarray, dict]:
         rel = self.files[index]
         try:
-            with Image.open(self.root / rel) as im:
-                w, h = im.size
-                pil = im.convert("L" if self.gray else "RGB")
-        except (OSError, ValueError, Image.DecompressionBombError) as err:
+            pil, (w, h) = read_image(self.root / rel, "L" if self.gray else "RGB")
+        except ImageInputError as err:
             raise ImageInputError(f"cannot read image '{rel}' under '{self.root}' ({err}); remove or replace the "
                                   "file and import again (add --overwrite if it says OUT holds another set: "
                                   "images were stored before this one)") from None

@@ -49,6 +49,22 @@ def test_verify_refuses_a_store_of_a_newer_renderer(run, store):
     assert res.exit_code == 1 and "newer than this fractalgen's" in res.output
 
 
+def test_verify_checks_an_imported_sets_origin(run, tmp_path):
+    from PIL import Image
+
+    (tmp_path / "photos").mkdir()
+    for i in range(3):
+        Image.new("RGB", (20, 20), (i, 0, 0)).save(tmp_path / "photos" / f"{i}.png")
+    assert run("import", tmp_path / "photos", "imp", "--size", 16, "--workers", 1, "-q").exit_code == 0
+    assert run("verify", "imp", "-q").exit_code == 0
+    path = tmp_path / "imp" / "manifest.json"
+    m = json.loads(path.read_text())
+    m["origin"]["files"] = 30
+    path.write_text(json.dumps(m))
+    res = run("verify", "imp", "-q")
+    assert res.exit_code == 1 and "its origin lists 30 imported files for 3 images" in res.output
+
+
 def test_a_larger_count_grows_the_store_to_what_one_go_writes(run, store, tmp_path):
     res = run(*GEN, "--count", 28)
     assert res.exit_code == 0, res.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ import fractalgen as fg
 from fractalgen.errors import RecipeError
 from fractalgen.recipe import image_rng
 from fractalgen.render import escape as E
-from fractalgen.render import escape_params as P
+from fractalgen.render import escape_sampler as P
 
 JULIA = P.JuliaConfig()
 MANDELBROT = P.MandelbrotConfig()
@@ -179,3 +180,14 @@ def test_bad_escape_recipes_name_the_problem(tmp_path, text, needle):
     with pytest.raises(RecipeError) as err:
         fg.load_recipe(path)
     assert needle in str(err.value) and "\n" not in str(err.value)
+
+
+def test_the_renderer_never_imports_the_sampler():
+    """One-way dependency: escape_sampler -> escape (kernels, gate, renderer), never back, not even for types."""
+    import ast
+
+    tree = ast.parse(Path(E.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not any("escape_sampler" in (name or "") for name in imported)
+    assert isinstance(P.JuliaConfig().gate, E.EscapeGate)  # the gate's settings live beside the gate

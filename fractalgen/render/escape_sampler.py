@@ -1,4 +1,6 @@
-"""Recipe settings and seeded parameter samplers of the escape-time families (``julia``, ``mandelbrot``).
+"""Recipe settings and seeded parameter samplers of the escape-time families (``julia``, ``mandelbrot``): the
+sampler side of the escape-time renderer. It imports :mod:`.escape` (the kernels, the gate and its settings, the
+renderer), never the other way round.
 
 Sources: the IPMix paper's Appendix E (Wu et al., NeurIPS 2023, arXiv:2310.04780) for the choice of orbit-trap
 Mandelbrot and Julia fractals; the rest is escape-time practice, written here from the formulas.
@@ -28,7 +30,7 @@ import numpy as np
 from ..errors import RecipeError
 from ..schema import Bool, Choices, Float, Int, Range, pick, section, setting
 from . import color as C
-from .escape import BAILOUT, NO_TRAP, escape_grid, escape_points
+from .escape import BAILOUT, NO_TRAP, EscapeGate, escape_grid, escape_points
 from .escape_names import COLORINGS, FORMULAS, STATS, TRANSFERS, TRAPS
 
 #: The families drawn by this module (their recipe sections share :class:`EscapeConfig`'s keys).
@@ -43,15 +45,6 @@ COARSE_PICK = 12
 BAND_BATCH, BAND_TRIES = 64, 16
 #: Start windows (centre, span) of the Mandelbrot-style search, by formula; multibrots start at the origin.
 MANDELBROT_START = {"power": ((-0.6, 0.0), 3.0), "burning-ship": ((-0.4, -0.5), 3.6), "tricorn": ((-0.3, 0.0), 3.6)}
-
-
-@dataclasses.dataclass(frozen=True)
-class EscapeGate:
-    interior: tuple = setting(Range((0.0, 0.9), 0.0, 1.0), "band of the fraction of pixels whose orbit stays bounded")
-    min_entropy: float = setting(Float(3.0, 0.0, 8.0), "least entropy in bits of the 64-bin gray-level histogram")
-    edges: tuple = setting(Range((0.04, 0.65), 0.0, 1.0),
-                           "band of the fraction of neighbouring pixels whose palette coordinate (before cycling) "
-                           "differs by > 0.05: below, a smooth ramp; above, aliasing noise")
 
 
 @dataclasses.dataclass(frozen=True)
