@@ -6,13 +6,13 @@ MEASURES = ("fill", "entropy", "colourfulness", "edges", "brightness", "nearest"
 
 #: One line per measure: what it is (the table, ``--help`` and the figure's axes use it).
 DESCRIPTIONS = {
-    "fill": "fraction of pixels whose brightest channel exceeds 10 of 255",
+    "fill": "fraction of pixels more than 10 of 255 off the background luma",
     "entropy": "Shannon entropy of the luma histogram, bits (0..8)",
     "colourfulness": "Hasler & Suesstrunk (2003) colourfulness M, 0..~180 (0: gray)",
     "edges": "fraction of pixels with a luma step (|dx| + |dy|) above 32",
     "brightness": "mean luma / 255",
-    "nearest": "bits of the 64-bit dHash that differ from the set's nearest other image",
+    "nearest": "dHash bits (of 256) off the set's nearest other image",
 }
 
 #: An image is a near-duplicate when another image of its set has a dHash this many bits away or fewer.
-NEAR_BITS = 4
+NEAR_BITS = 8
