@@ -13,6 +13,7 @@ where the platform allows it, so a power cut cannot forget a rename the manifest
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
@@ -94,12 +95,18 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+#: What flock raises where the file system offers no locks at all (as opposed to a lock held elsewhere).
+_NO_LOCKS = {errno.ENOLCK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}
+
+
 @contextlib.contextmanager
 def run_lock(directory: Path) -> Iterator[None]:
     """Hold an exclusive advisory lock on ``directory`` while a run writes into it.
 
     ``flock`` on the directory itself: no lock file to go stale, and the kernel drops the lock when the process
-    dies, even by SIGKILL. Where flock is unavailable (Windows) the run goes unlocked.
+    dies, even by SIGKILL. Where flock is unavailable (Windows) or the file system refuses locks (an NFS mount
+    without a lock service: ENOLCK, or ENOTSUP) the run goes unlocked: only a lock another process holds stops
+    it.
     """
     try:
         import fcntl
@@ -110,7 +117,10 @@ def run_lock(directory: Path) -> Iterator[None]:
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except OSError as err:
+            if err.errno in _NO_LOCKS:
+                yield
+                return
             raise StoreError(f"another fractalgen run is writing into '{directory}'; wait for it to finish "
                              "or stop it, then run again") from None
         yield

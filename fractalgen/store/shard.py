@@ -100,9 +100,11 @@ class ShardWriter:
             self.abort()
 
     def _open(self) -> None:
-        # mode "x": never truncate a file someone else may be writing (a second run into the same directory)
+        # mode "x": never truncate a file someone else may be writing (a second run into the same directory).
+        # No HDF5 file lock: the temporary's name is this attempt's own, so no one else opens it, and HDF5's
+        # lock fails outright on a network file system without lock support (NFS: "unable to lock file")
         try:
-            self._file = h5py.File(self.tmp, "x", track_order=False)
+            self._file = h5py.File(self.tmp, "x", track_order=False, locking=False)
         except FileExistsError:
             raise StoreError(f"'{self.tmp}' exists: another run is writing into '{self.directory}', or a crashed "
                              "one left it; stop the other run or delete the file") from None

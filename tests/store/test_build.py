@@ -3,7 +3,9 @@ Ctrl-C and errors. (The process pool is exercised through fractalgen.generate in
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 
 import numpy as np
 import pytest
@@ -145,6 +147,27 @@ def test_a_second_run_into_the_same_directory_is_refused(tmp_path):
     with run_lock(out):
         with pytest.raises(StoreError, match="another fractalgen run is writing"):
             build(out)
+
+
+@pytest.mark.parametrize("code", [errno.ENOLCK, errno.EOPNOTSUPP])
+def test_a_file_system_without_locks_runs_unlocked_but_a_held_lock_still_refuses(tmp_path, monkeypatch, code):
+    """An NFS mount without a lock service makes flock fail with ENOLCK: that said "another fractalgen run is
+    writing" and no run could ever start there. Only a lock held by another process refuses a run."""
+    import fcntl
+
+    def no_locks(fd, op):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    build(tmp_path / "s")
+    assert (tmp_path / "s" / "manifest.json").exists()
+
+    def held(fd, op):
+        raise BlockingIOError(errno.EWOULDBLOCK, os.strerror(errno.EWOULDBLOCK))
+
+    monkeypatch.setattr(fcntl, "flock", held)
+    with pytest.raises(StoreError, match="another fractalgen run is writing"):
+        build(tmp_path / "t")
 
 
 def test_bad_settings_are_refused_before_any_file_is_created(tmp_path):
