@@ -33,7 +33,7 @@ from timing import best_of, header  # benchmarks/timing.py (the script's folder 
 from fractalgen import load_recipe
 from fractalgen.store import StorePlan, open_store
 from fractalgen.store.files import shard_name
-from fractalgen.store.manifest import ShardEntry, make_manifest, read_manifest, write_manifest
+from fractalgen.store.manifest import ShardEntry, make_manifest, read_manifest, remove_stale_tmp, write_manifest
 
 
 def entries(plan: StorePlan) -> list[ShardEntry]:
@@ -111,6 +111,7 @@ def main() -> None:
         for s in shards:
             (root / s.file).touch()
         t_touch = time.perf_counter() - t
+        t_list = best_of(args.repeats, lambda: remove_stale_tmp(root))  # a run lists the directory ~3 times
         t_open = best_of(args.repeats, lambda: open_store(root))
         store, mem_open = peak_mib(lambda: open_store(root))
         del store
@@ -120,6 +121,7 @@ def main() -> None:
     print(f"  read_manifest (parse, validate): {t_parse:.2f} s")
     print(f"  open_store (+ one stat per shard): {t_open:.2f} s   (creating the {plan.n_shards:,} empty files took "
           f"{t_touch:.1f} s)")
+    print(f"  listing the directory for stale temporaries (a run does it ~3 times): {t_list:.2f} s")
     print(f"  client memory, the entries of every shard: {mem_entries:.0f} MiB peak; opening the store: "
           f"{mem_open:.0f} MiB peak")
     print("\nstragglers (simulated): efficiency with one of W workers at half speed, by shards per worker")
