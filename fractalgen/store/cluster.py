@@ -13,8 +13,9 @@ What the cluster adds:
 - what every task shares (the item source, the directory, the plan) travels inside each task when it is small
   (a recipe's source pickles to 1-2 kB): the tasks then have no dependency, and the scheduler gives each to the
   least busy worker. A task that depends on data held by one worker is sent to that worker only, and the others
-  wait for work stealing: measured, the second of 2 workers started its first shard up to one shard's time late,
-  and Dask's memory manager drops the extra copies again, so it recurs. A large source (an imported folder's
+  wait for work stealing: measured, the second of 2 workers started its first shard up to one shard's time late
+  (and Dask's memory manager drops a copy that no task on its worker waits for, which can bring the wait back).
+  A large source (an imported folder's
   file list) travels once instead, as a task of its own that every shard task depends on (a scattered value
   would be lost with the worker holding it; a task is recomputed);
 - tasks are submitted in a window of about two per worker thread and their results released as soon as they
