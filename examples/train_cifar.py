@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 from fractalgen.mixing import METHODS, FractalSource
-from fractalgen.mixing.torch import MixingDataset, to_tensor, worker_init_fn
+from fractalgen.mixing.torch import EpochSampler, MixingDataset, jsd_loss, to_tensor
 
 MEAN_STD = ([0.5] * 3, [0.5] * 3)  # the normalisation of the reference CIFAR code
 
@@ -129,16 +129,6 @@ class ResNet18(nn.Module):
 # -- training
 
 
-def jsd_loss(logits: torch.Tensor, targets: torch.Tensor, n: int) -> torch.Tensor:
-    """AugMix's loss on (clean, aug1, aug2) logits stacked along the batch: cross-entropy of the clean view plus
-    12 x the Jensen-Shannon divergence of the three predictions."""
-    clean, aug1, aug2 = torch.split(logits, n)
-    p = [F.softmax(v, dim=1) for v in (clean, aug1, aug2)]
-    mixture = torch.clamp((p[0] + p[1] + p[2]) / 3, 1e-7, 1).log()
-    kl = sum(F.kl_div(mixture, q, reduction="batchmean") for q in p)
-    return F.cross_entropy(clean, targets) + 12 * kl / 3
-
-
 def train_step(net, images, targets, optimizer, scheduler, device) -> float:
     jsd = isinstance(images, (list, tuple))
     x = torch.cat(images) if jsd else images
@@ -203,8 +193,8 @@ def main() -> None:
 
     aug = METHODS[args.method](source, "cifar", views=3 if args.jsd else 1, variant=args.variant)
     train = MixingDataset(CropFlip(train_x, train_y), aug, normalize=MEAN_STD, seed=args.seed)
-    loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
-                        worker_init_fn=worker_init_fn, drop_last=True, persistent_workers=False)
+    loader = DataLoader(train, batch_size=args.batch_size, sampler=EpochSampler(train, shuffle=True, seed=args.seed),
+                        num_workers=args.workers, drop_last=True, persistent_workers=False)
     test_loader = DataLoader(Plain(test_x, test_y), batch_size=500, num_workers=min(args.workers, 2))
     net = ResNet18(classes, args.width).to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=0.9, weight_decay=args.wd, nesterov=True)
@@ -214,7 +204,6 @@ def main() -> None:
 
     done = 0
     for epoch in range(args.epochs):
-        train.set_epoch(epoch)
         start, losses = time.time(), []
         for images, targets in loader:
             losses.append(train_step(net, images, targets, optimizer, scheduler, device))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import click
 
-from ..errors import FractalgenError, ImageInputError, ParamsError, RecipeError
+from ..errors import FractalgenError, ImageInputError, ParamsError, RecipeError, SettingsError
 
 
 class UserError(click.ClickException):
@@ -29,7 +29,7 @@ class FractalgenGroup(click.Group):
         try:
             return super().invoke(ctx)
         except FractalgenError as err:
-            code = 2 if isinstance(err, (RecipeError, ParamsError, ImageInputError)) else 1
+            code = 2 if isinstance(err, (RecipeError, ParamsError, ImageInputError, SettingsError)) else 1
             raise UserError(str(err), code) from None
 
 
