@@ -309,6 +309,11 @@ class MiAMix:
                 f"rotate={a.rotate}, shear={a.shear}, label_smoothing={self.label_smoothing}, prob={self.prob}, "
                 f"seed={self.seed}, cpu_kernels={self.cpu_kernels})")
 
+    @property
+    def rng(self) -> np.random.Generator:
+        """The method's own generator in this process (fractalgen.seeding.Stream)."""
+        return self._stream.generator()
+
     def sample_params(self, rng: Any, batch_size: int, shape: tuple[int, int]) -> dict:
         """Every random choice for a batch (partners, self-mixing, layers, ratios, methods, masks, augmentation),
         as a JSON-ready dict."""
