@@ -44,7 +44,16 @@ def hsv_to_rgb(h, s, v) -> np.ndarray:
 
 def random_color(rng: np.random.Generator, saturation=(0.3, 1.0), value=(0.5, 1.0)) -> list[float]:
     """A colour with uniform hue on the full circle and saturation / value drawn from the given bands."""
-    return list(colorsys.hsv_to_rgb(rng.random(), rng.uniform(*saturation), rng.uniform(*value)))
+    return color_from(rng.random(3).tolist(), saturation, value)
+
+
+def color_from(u, saturation=(0.3, 1.0), value=(0.5, 1.0)) -> list[float]:
+    """:func:`random_color` from its three uniform numbers ``u`` (``rng.random(3)``, one per call or sliced
+    from a longer draw): hue ``u[0]``, saturation and value ``low + (high - low) * u`` as ``rng.uniform`` makes
+    them, bit for bit."""
+    s = saturation[0] + (saturation[1] - saturation[0]) * u[1]
+    v = value[0] + (value[1] - value[0]) * u[2]
+    return list(colorsys.hsv_to_rgb(u[0], s, v))
 
 
 def gradient_lut(stops: np.ndarray, n: int = 256) -> np.ndarray:
@@ -183,18 +192,18 @@ def sample_background(rng: np.random.Generator, kinds: tuple[str, ...], color: b
     so a bright fractal keeps its contrast; grayscale backgrounds have zero saturation."""
     kind = pick(rng, kinds)
     sat = (0.2, 1.0) if color else (0.0, 0.0)
-
-    def col():
-        return random_color(rng, sat, value)
-
     if kind == "black":
         return {"kind": "black"}
     if kind == "flat":
-        return {"kind": "flat", "colors": [col()]}
-    if kind == "gradient":
-        return {"kind": "gradient", "colors": [col(), col()], "angle": float(rng.uniform(0, 2 * np.pi))}
+        return {"kind": "flat", "colors": [random_color(rng, sat, value)]}
+    if kind == "gradient":  # two colours and the angle: seven uniform numbers, drawn as one call
+        u = rng.random(7).tolist()
+        return {"kind": "gradient", "colors": [color_from(u[:3], sat, value), color_from(u[3:6], sat, value)],
+                "angle": 0.0 + (2 * np.pi - 0.0) * u[6]}
     if kind == "noise":
-        return {"kind": "noise", "colors": [col(), col()], "cells": int(rng.integers(2, 5)),
+        u = rng.random(6).tolist()
+        return {"kind": "noise", "colors": [color_from(u[:3], sat, value), color_from(u[3:], sat, value)],
+                "cells": int(rng.integers(2, 5)),
                 "octaves": int(rng.integers(3, 7)), "persistence": float(rng.uniform(0.4, 0.7)),
                 "key": int(rng.integers(2**53))}
     raise ValueError(f"unknown background {kind!r}")

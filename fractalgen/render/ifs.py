@@ -86,44 +86,82 @@ def _rotation(theta: float) -> list[list[float]]:
     return [[c, -s], [s, c]]
 
 
-def sample_singular_values(rng: np.random.Generator, alpha: float, n: int) -> np.ndarray:
-    """(n, 2) singular values with 1 >= s1 >= s2 >= 0 and sum(s1 + 2 s2) == alpha (see the module docstring)."""
+def _between(low: float, high: float, u: float) -> float:
+    """``rng.uniform(low, high)`` given the ``rng.random()`` it draws: numpy computes exactly ``low + (high - low)
+    * u``, so several uniform draws can be taken as one ``rng.random(k)`` call (the same doubles in the same
+    order) and mapped here, in Python floats, at a fraction of the cost of a numpy call per number."""
+    return low + (high - low) * u
+
+
+def _sum(values: list[float]) -> float:
+    """``np.sum`` of a short float64 vector, bit for bit: below 8 entries numpy adds them left to right."""
+    if len(values) >= 8:
+        return float(np.sum(values))
+    total = 0.0
+    for v in values:
+        total += v
+    return total
+
+
+def _singular_values(rng: np.random.Generator, alpha: float, n: int) -> list[list[float]]:
+    """:func:`sample_singular_values` as nested lists (what the sampler stores)."""
     if not 0.0 <= alpha <= 3.0 * n:
         raise ValueError(f"alpha {alpha} is not reachable with {n} maps")
-    contrib = np.empty(n)
+    contrib = []
     budget = alpha
     for i in range(n - 1):
         rest = n - 1 - i
-        contrib[i] = rng.uniform(max(0.0, budget - 3.0 * rest), min(3.0, budget))
-        budget -= contrib[i]
-    contrib[-1] = min(max(budget, 0.0), 3.0)
-    contrib = contrib[rng.permutation(n)]
-    s2 = rng.uniform(np.maximum(0.0, (contrib - 1.0) / 2.0), contrib / 3.0)
-    return np.stack([contrib - 2.0 * s2, s2], axis=1)
+        c = _between(max(0.0, budget - 3.0 * rest), min(3.0, budget), rng.random())
+        contrib.append(c)
+        budget -= c
+    contrib.append(min(max(budget, 0.0), 3.0))
+    contrib = [contrib[j] for j in rng.permutation(n).tolist()]
+    split = rng.random(n).tolist()
+    sigma = []
+    for c, u in zip(contrib, split):
+        s2 = _between(max(0.0, (c - 1.0) / 2.0), c / 3.0, u)
+        sigma.append([c - 2.0 * s2, s2])
+    return sigma
+
+
+def sample_singular_values(rng: np.random.Generator, alpha: float, n: int) -> np.ndarray:
+    """(n, 2) singular values with 1 >= s1 >= s2 >= 0 and sum(s1 + 2 s2) == alpha (see the module docstring)."""
+    return np.array(_singular_values(rng, alpha, n), dtype=np.float64).reshape(n, 2)
 
 
 def sample_system(rng: np.random.Generator, cfg: IfsConfig) -> dict:
     """Draw an IFS by the sigma-factor method: maps as rows (a, b, c, d, e, f) meaning
-    x' = a x + b y + e, y' = c x + d y + f; probabilities from |det A| with a floor."""
+    x' = a x + b y + e, y' = c x + d y + f; probabilities from |det A| with a floor.
+
+    Written for speed at small sizes (where this costs more than the chaos game): scalar arithmetic in Python
+    floats, uniform draws taken as one ``rng.random(k)`` each (see :func:`_between`); the random numbers, their
+    order and every rounding are those of the plain numpy version (tests/golden pins them)."""
     n = int(rng.integers(cfg.maps[0], cfg.maps[1] + 1))
-    alpha = float(rng.uniform((cfg.alpha_band[0] + n) / 2.0, (cfg.alpha_band[1] + n) / 2.0))
-    sigma = sample_singular_values(rng, alpha, n)
-    theta = rng.uniform(-np.pi, np.pi, size=(n, 2))
+    alpha = _between((cfg.alpha_band[0] + n) / 2.0, (cfg.alpha_band[1] + n) / 2.0, rng.random())
+    sigma = _singular_values(rng, alpha, n)
+    theta = rng.random(2 * n).tolist()
     signs = rng.integers(0, 2, size=(n, 2, 2)) * 2.0 - 1.0
     # A = U diag(sigma) V^T with U, V rotations whose columns are flipped by the signs, for all maps in one
-    # batched matmul (numpy's batched product gives the bytes of the per-map products). Cosines with math, not
-    # np.cos: numpy's vectorised cosine may round differently from the C library's.
-    turns = np.array([[_rotation(t) for t in row] for row in theta.tolist()]) * signs[:, :, None, :]
+    # batched matmul (numpy's batched product gives the bytes of the per-map products; the product is kept as
+    # numpy computes it, operands of the same layout, because its rounding is numpy's and BLAS's to choose).
+    # Cosines with math, not np.cos: numpy's vectorised cosine may round differently from the C library's.
+    turns = np.array([[_rotation(_between(-np.pi, np.pi, theta[2 * i + k])) for k in range(2)] for i in range(n)])
+    turns *= signs[:, :, None, :]
     scale = np.zeros((n, 2, 2))
-    scale[:, 0, 0], scale[:, 1, 1] = sigma[:, 0], sigma[:, 1]
+    scale[:, 0, 0], scale[:, 1, 1] = [s[0] for s in sigma], [s[1] for s in sigma]
     maps = np.empty((n, 6))
     maps[:, :4] = (turns[:, 0] @ scale @ turns[:, 1].transpose(0, 2, 1)).reshape(n, 4)
-    maps[:, 4:] = rng.uniform(-1.0, 1.0, size=(n, 2))
-    det = np.abs(sigma[:, 0] * sigma[:, 1])
-    probs = det / det.sum() if det.sum() > 0 else np.full(n, 1.0 / n)
-    probs = np.maximum(probs, cfg.prob_floor)
-    probs /= probs.sum()
-    return {"maps": maps.tolist(), "probs": probs.tolist(), "alpha": alpha, "sigma": sigma.tolist()}
+    shift = rng.random(2 * n).tolist()
+    maps = maps.tolist()
+    for i, row in enumerate(maps):
+        row[4], row[5] = _between(-1.0, 1.0, shift[2 * i]), _between(-1.0, 1.0, shift[2 * i + 1])
+    det = [abs(s1 * s2) for s1, s2 in sigma]
+    total = _sum(det)
+    probs = [d / total for d in det] if total > 0 else [1.0 / n] * n
+    probs = [max(p, cfg.prob_floor) for p in probs]
+    total = _sum(probs)
+    probs = [p / total for p in probs]
+    return {"maps": maps, "probs": probs, "alpha": alpha, "sigma": sigma}
 
 
 def sample_ifs(rng: np.random.Generator, cfg: IfsConfig, size: int, color: bool) -> dict:
@@ -135,18 +173,22 @@ def sample_ifs(rng: np.random.Generator, cfg: IfsConfig, size: int, color: bool)
     p["supersample"] = cfg.supersample
     p["key"] = int(rng.integers(2**53))
     p["margin"] = cfg.margin
-    p["zoom"] = float(rng.uniform(*cfg.zoom))
-    p["shift"] = rng.uniform(-cfg.shift, cfg.shift, size=2).tolist()
+    u = rng.random(3).tolist()
+    p["zoom"] = _between(cfg.zoom[0], cfg.zoom[1], u[0])
+    p["shift"] = [_between(-cfg.shift, cfg.shift, u[1]), _between(-cfg.shift, cfg.shift, u[2])]
     p["tone"] = pick(rng, cfg.tone)
-    p["gamma"] = float(rng.uniform(*cfg.gamma))
+    p["gamma"] = _between(cfg.gamma[0], cfg.gamma[1], rng.random())
     if color:
         p["coloring"] = pick(rng, cfg.coloring)
         if p["coloring"] == "map":
             n_stops = int(rng.integers(2, 6))
-            p["palette"] = [C.random_color(rng, (0.4, 1.0), (0.6, 1.0)) for _ in range(n_stops)]
-            p["map_colors"] = rng.random(len(p["maps"])).tolist()
+            n = len(p["maps"])
+            u = rng.random(3 * n_stops + n).tolist()
+            p["palette"] = [C.color_from(u[3 * k:3 * k + 3], (0.4, 1.0), (0.6, 1.0)) for k in range(n_stops)]
+            p["map_colors"] = u[3 * n_stops:]
         else:
-            p["hue"] = [float(rng.random()), float(rng.uniform(0.3, 1.0)), float(rng.uniform(0.5, 1.0))]
+            u = rng.random(3).tolist()
+            p["hue"] = [u[0], _between(0.3, 1.0, u[1]), _between(0.5, 1.0, u[2])]
     p["background"] = C.sample_background(rng, cfg.background, color)
     p["flip"] = int(rng.integers(8)) if cfg.flip else 0
     p["invert"] = bool(rng.random() < cfg.invert)
