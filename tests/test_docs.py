@@ -14,7 +14,9 @@ order, so a later snippet may use what an earlier one made:
 
 Markers, an HTML comment on the line right before a block (invisible on GitHub):
 ``<!-- docs-test: skip REASON -->`` skips the block (e.g. ``pip install``, a download);
-``<!-- docs-test: exit N -->`` expects every command of the block to exit with status N.
+``<!-- docs-test: exit N -->`` expects every command of the block to exit with status N;
+``<!-- docs-test: installed -->`` runs each line without its set-up prefix (the ``python3 -m venv ...``,
+``. .venv/bin/activate`` and ``pip install ...`` steps joined by ``&&``), since this checkout is what it tests.
 
 Substitutions keep the run fast and are applied to shell commands only: a count (``-n``, ``--n``,
 ``--count``) above 24 becomes 24, ``--size`` above 64 becomes 48, ``--fractals`` above 16 becomes 16 and
@@ -103,6 +105,16 @@ def commands(block: Block) -> list[tuple[int, str]]:
     return out
 
 
+SETUP_STEP = re.compile(r"^\s*(python3? -m venv \S+|\. \S+/activate|pip install [^&]*?)\s*&&\s*")
+
+
+def without_setup(command: str) -> str:
+    """A set-up line's command after its venv, activate and pip install steps."""
+    while (m := SETUP_STEP.match(command)):
+        command = command[m.end():]
+    return command
+
+
 def shrink(command: str) -> str:
     """The documented substitutions: smaller counts and sizes, same commands."""
     words = command.split(" ")
@@ -148,6 +160,8 @@ class Runner:
         expect = int(arg) if kind == "exit" else 0
         if block.lang in SHELL:
             for line, command in commands(block):
+                if kind == "installed":
+                    command = without_setup(command)
                 self.shell(f"{block.path.relative_to(ROOT)}:{line}", shrink(command), expect)
         elif block.lang == "python":
             code = compile("\n" * (block.line - 1) + block.code, str(block.path), "exec")

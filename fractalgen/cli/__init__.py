@@ -56,9 +56,10 @@ def main(threads: int | None) -> None:
 def _register() -> None:
     from . import mix as mix_cmds
     from . import render as render_cmds
+    from . import stats as stats_cmds
     from . import store as store_cmds
 
-    for cmd in render_cmds.COMMANDS + store_cmds.COMMANDS + mix_cmds.COMMANDS:
+    for cmd in render_cmds.COMMANDS + store_cmds.COMMANDS + mix_cmds.COMMANDS + stats_cmds.COMMANDS:
         main.add_command(cmd)
 
 

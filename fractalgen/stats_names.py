@@ -1,0 +1,18 @@
+"""The names and defaults of ``fractalgen stats`` (:mod:`fractalgen.stats`): a leaf module without numpy or numba,
+so that ``fractalgen stats --help`` lists the measures at once."""
+
+#: The per-image measures, in the order of the table, the JSON and the figure's panels.
+MEASURES = ("fill", "entropy", "colourfulness", "edges", "brightness", "nearest")
+
+#: One line per measure: what it is (the table, ``--help`` and the figure's axes use it).
+DESCRIPTIONS = {
+    "fill": "fraction of pixels more than 10 of 255 off the background luma",
+    "entropy": "Shannon entropy of the luma histogram, bits (0..8)",
+    "colourfulness": "Hasler & Suesstrunk (2003) colourfulness M, 0..~180 (0: gray)",
+    "edges": "fraction of pixels with a luma step (|dx| + |dy|) above 32",
+    "brightness": "mean luma / 255",
+    "nearest": "dHash bits (of 256) off the set's nearest other image",
+}
+
+#: An image is a near-duplicate when another image of its set has a dHash this many bits away or fewer.
+NEAR_BITS = 8
