@@ -277,6 +277,72 @@ def _mean_color(counts, color_sum, factor, out):
             out[r, k] = s / n if n > 0 else 0.0
 
 
+@njit
+def _fixed_point(coef):
+    """:func:`fixed_point` of map 0, inside a kernel (the same operations, so the same bits)."""
+    a, b, c, d, e, f = coef[0, 0], coef[0, 1], coef[0, 2], coef[0, 3], coef[0, 4], coef[0, 5]
+    det = (1.0 - a) * (1.0 - d) - b * c
+    if abs(det) < 1e-12:
+        return e, f
+    return ((1.0 - d) * e + b * f) / det, (c * e + (1.0 - a) * f) / det
+
+
+@njit
+def _frame(coef, cum, key, n, margin, zoom, shift_x, shift_y, grid):
+    """:func:`frame` in one kernel call: (x_lo, y_lo, pixels per unit)."""
+    x0, y0 = _fixed_point(coef)
+    x_min, x_max, y_min, y_max = _chaos_bounds(coef, cum, x0, y0, key, n)
+    span = max(x_max - x_min, y_max - y_min, 1e-9) * (1.0 + 2.0 * margin) / zoom
+    cx = 0.5 * (x_min + x_max) + shift_x * span
+    cy = 0.5 * (y_min + y_max) + shift_y * span
+    return cx - 0.5 * span, cy - 0.5 * span, grid / span
+
+
+@njit
+def _density(coef, cum, map_color, key, points, prepass, margin, zoom, shift_x, shift_y, counts, color_sum):
+    """Frame the attractor and run the chaos game (:func:`density`) in one kernel call: at 32 px a numba call's
+    fixed cost is a sizeable part of the chaos game itself."""
+    x_lo, y_lo, scale = _frame(coef, cum, key, prepass, margin, zoom, shift_x, shift_y, counts.shape[0])
+    x0, y0 = _fixed_point(coef)
+    _chaos_game(coef, cum, map_color, x0, y0, key, points, x_lo, y_lo, scale, counts, color_sum)
+
+
+@njit
+def _tone_log(counts, gamma, out):
+    """``out = tone_map(counts, "log", gamma)`` (:func:`.color.tone_map`'s table, looked up in the kernel)."""
+    top = 0
+    for r in range(counts.shape[0]):
+        for k in range(counts.shape[1]):
+            top = max(top, counts[r, k])
+    if top == 0:
+        out[:] = 0.0
+        return
+    lut = C._log_lut(top, gamma)
+    for r in range(counts.shape[0]):
+        for k in range(counts.shape[1]):
+            out[r, k] = lut[counts[r, k]]
+
+
+@njit
+def _gate_stats(value):
+    """(pixels lit, standard deviation in float64) of the tone-mapped density, in two passes."""
+    n = value.shape[0] * value.shape[1]
+    lit = 0
+    total = 0.0
+    for r in range(value.shape[0]):
+        for k in range(value.shape[1]):
+            v = value[r, k]
+            lit += v != 0.0
+            total += v
+    mean = total / n
+    dev = 0.0
+    for r in range(value.shape[0]):
+        for k in range(value.shape[1]):
+            d = value[r, k] - mean
+            dev += d * d
+    return lit, math.sqrt(dev / n)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # rendering
 
@@ -305,36 +371,41 @@ def map_choices(params: dict, n: int | None = None) -> np.ndarray:
 
 
 def frame(params: dict, grid: int) -> tuple[float, float, float]:
-    """(x_lo, y_lo, pixels per unit) of the square window onto the attractor."""
+    """(x_lo, y_lo, pixels per unit) of the square window onto the attractor: the bounding box of the chain's
+    first :data:`PREPASS_POINTS` points from the fixed point of map 0, with the margin, zoom and shift."""
     coef, cum = system_arrays(params)
-    x0, y0 = fixed_point(coef[0])
-    x_min, x_max, y_min, y_max = _chaos_bounds(coef, cum, x0, y0, np.uint64(params["key"]),
-                                               min(params["points"], PREPASS_POINTS))
-    span = max(x_max - x_min, y_max - y_min, 1e-9) * (1.0 + 2.0 * params["margin"]) / params["zoom"]
-    cx = 0.5 * (x_min + x_max) + params["shift"][0] * span
-    cy = 0.5 * (y_min + y_max) + params["shift"][1] * span
-    return cx - 0.5 * span, cy - 0.5 * span, grid / span
+    return _frame(coef, cum, np.uint64(params["key"]), min(params["points"], PREPASS_POINTS), params["margin"],
+                  params["zoom"], params["shift"][0], params["shift"][1], grid)
 
 
 def density(params: dict, with_color: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """Hit counts (grid, grid) uint32 and, if asked, the summed colour coordinate per grid pixel (else None)."""
     grid = params["size"] * params["supersample"]
     coef, cum = system_arrays(params)
-    x0, y0 = fixed_point(coef[0])
-    x_lo, y_lo, scale = frame(params, grid)
     counts = np.zeros((grid, grid), dtype=np.uint32)
     color_sum = map_color = None
     if with_color:
         color_sum = np.zeros((grid, grid), dtype=np.float32)
-        map_color = np.asarray(params.get("map_colors", [0.0] * len(coef)), dtype=np.float64)
-    _chaos_game(coef, cum, map_color, x0, y0, np.uint64(params["key"]), params["points"],
-                x_lo, y_lo, scale, counts, color_sum)
+        map_color = np.array(params.get("map_colors", [0.0] * len(coef)), dtype=np.float64)
+    _density(coef, cum, map_color, np.uint64(params["key"]), params["points"], min(params["points"], PREPASS_POINTS),
+             params["margin"], params["zoom"], params["shift"][0], params["shift"][1], counts, color_sum)
     return counts, color_sum
+
+
+#: Distance from the contrast threshold inside which the gate recomputes the contrast exactly as numpy's float32
+#: ``std`` does (the fast float64 value is within 1e-5 of it; this keeps every decision numpy's).
+CONTRAST_SLACK = 1e-4
 
 
 def check_gate(value: np.ndarray, gate: IfsGate) -> None:
     """Raise :class:`~.quality.Rejected` unless the tone-mapped density fills a fraction of the frame inside
-    ``gate.fill`` and has a standard deviation of at least ``gate.min_contrast``."""
+    ``gate.fill`` and has a standard deviation of at least ``gate.min_contrast``.
+
+    The contrast is numpy's float32 ``value.std()``; a float64 kernel decides the clear cases (every case but
+    those within :data:`CONTRAST_SLACK` of the threshold) at a fraction of its cost, with the same outcome."""
+    lit, std = _gate_stats(value)
+    if gate.fill[0] <= lit / value.size <= gate.fill[1] and std >= gate.min_contrast + CONTRAST_SLACK:
+        return
     require_band("fill", fill_fraction(value), gate.fill)
     require_min("contrast", contrast(value), gate.min_contrast)
 
@@ -376,14 +447,18 @@ def render_ifs(params: dict, gate: IfsGate | None = None) -> np.ndarray:
     size, ss = params["size"], params["supersample"]
     by_map = params["color"] and params["coloring"] == "map"
     counts, color_sum = density(params, with_color=by_map)
-    value = C.tone_map(counts, params["tone"], params["gamma"])
+    if params["tone"] == "log":
+        value = np.empty(counts.shape, dtype=np.float32)
+        _tone_log(counts, params["gamma"], value)
+    else:
+        value = C.tone_map(counts, params["tone"], params["gamma"])
     if ss > 1:
         value = C.downsample2(value)
     if gate is not None:
         check_gate(value, gate)
     channels = 3 if params["color"] else 1
     if not params["color"]:
-        t, lut = value, C.gray_lut()
+        t, lut = value, C.GRAY_LUT
     elif by_map:
         t = np.empty((size, size), dtype=np.float32)
         _mean_color(counts, color_sum, ss, t)
