@@ -14,6 +14,7 @@ of the same image; the number of draws taken is stored with the image's paramete
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -113,11 +114,16 @@ class Recipe:
     # -- drawing images
     def pick_family(self, index: int) -> str:
         """The family of image ``index`` (drawn once per image, so gate redraws keep the family weights)."""
-        names = list(self.sections_used)
+        names = self._family_names
         if len(names) == 1:
             return names[0]
         w = np.array([self.family[n] for n in names])
         return names[int(image_rng(self.seed, index, 0, STREAM_FAMILY).choice(len(names), p=w / w.sum()))]
+
+    @functools.cached_property
+    def _family_names(self) -> tuple[str, ...]:
+        """The families drawn from, in the recipe's order (asked once per image: computed once)."""
+        return tuple(name for name, _ in self.settings.family)
 
     @property
     def sections_used(self) -> dict[str, Any]:
