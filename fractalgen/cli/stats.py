@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from ..stats_names import MEASURES, NEAR_BITS
+from ..stats_names import MEASURES, NEAR_BITS, POOL_MIN_IMAGES
 
 
 @click.command(short_help="Compare sets: per-image measures, a table and a figure.")
@@ -20,7 +20,8 @@ from ..stats_names import MEASURES, NEAR_BITS
 @click.option("--near-bits", type=click.IntRange(0, 64), default=NEAR_BITS, show_default=True,
               help="Two images are near-duplicates when their 64-bit dHashes differ in at most this many bits.")
 @click.option("--workers", type=click.IntRange(1), default=None,
-              help="Worker processes (default: every core for sets of 16384 images or more, else this process).")
+              help=f"Worker processes (default: every core for {POOL_MIN_IMAGES:,} images or more, else this "
+                   "process).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def stats(stores, out, as_json, by, extremes, near_bits, workers, quiet):
     """Measure every image of each STORE and compare the sets: fill, entropy, colourfulness, edges,
