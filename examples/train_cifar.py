@@ -49,6 +49,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
 
 from corruptions import CIFAR_C_BENCHMARK, CORRUPTIONS, SEVERITIES, CorruptionError, corrupt, load_cifar_c, \
     mean_corruption_error
@@ -58,9 +59,9 @@ from fractalgen.mixing.base import to_float
 from fractalgen.mixing.torch import MixingDataset, worker_init_fn
 
 MEAN_STD = ([0.5] * 3, [0.5] * 3)  # the normalisation of the reference CIFAR code
-#: This script's random streams (fractalgen's own use 1..3): crop and flip per sample, the order per epoch,
-#: MiAMix per batch, the fake data.
-STREAM_CROP, STREAM_ORDER, STREAM_MIAMIX, STREAM_FAKE = 0xE1, 0xE2, 0xE3, 0xE4
+#: This script's random streams (fractalgen's own are small numbers): the order per epoch, MiAMix per batch,
+#: the fake data.
+STREAM_ORDER, STREAM_MIAMIX, STREAM_FAKE = 0xE2, 0xE3, 0xE4
 CHECKPOINT_FORMAT = "fractalgen-train-cifar/1"
 #: The flags a resumed run must share with the saved one to continue it exactly (besides the mixing method's
 #: repr, which names the fractal set and every hyper-parameter, and the training set's size and classes).
@@ -124,44 +125,40 @@ def fake_cifar(n: int, seed: int, classes: int = 10) -> tuple[np.ndarray, np.nda
             np.array([y for _, y in test]), classes)
 
 
-class CropFlip(Dataset):
-    """CIFAR training images with a random 32 x 32 crop of the 4-px zero-padded image and a random horizontal flip,
-    drawn from (seed, epoch, index): the same in any worker. ``set_epoch`` before each epoch's iterator."""
+class Arrays(Dataset):
+    """(image, label) pairs of uint8 (N, H, W, 3) images and int labels."""
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, seed: int) -> None:
-        self.images = np.pad(images, ((0, 0), (4, 4), (4, 4), (0, 0)))
-        self.labels, self.seed, self.epoch = labels, seed, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = int(epoch)
+    def __init__(self, images: np.ndarray, labels: np.ndarray) -> None:
+        self.images, self.labels = images, labels
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def __getitem__(self, i: int):
-        y, x, flip = image_rng(self.seed, int(i), self.epoch, STREAM_CROP).integers(0, (9, 9, 2))
-        img = self.images[i, y:y + 32, x:x + 32]
-        return np.ascontiguousarray(img[:, ::-1] if flip else img), int(self.labels[i])
+        return self.images[i], int(self.labels[i])
 
 
-class NoMixing:
-    """The mixing method of ``--method none`` (crop and flip only): MixingDataset's protocol, no mixing."""
+class CropFlipThen:
+    """The CIFAR training transform, then the mixing method: a random 32 x 32 crop of the 4-px zero-padded image
+    and a random horizontal flip, then ``aug`` (None: no mixing), all drawn from the sample's generator
+    (MixingDataset's ``sample_rng(seed, epoch, index)``). The clean view of ``views=3`` is the cropped image."""
 
-    views = 1
+    def __init__(self, aug=None) -> None:
+        self.aug = aug
+        self.views = 1 if aug is None else aug.views
 
-    def augment(self, img: np.ndarray, rng=None) -> np.ndarray:
-        return to_float(img)
+    def augment(self, img: np.ndarray, rng: np.random.Generator) -> np.ndarray | tuple:
+        y, x, flip = rng.integers(0, (9, 9, 2))
+        crop = np.pad(img, ((4, 4), (4, 4), (0, 0)))[y:y + 32, x:x + 32]
+        crop = np.ascontiguousarray(crop[:, ::-1] if flip else crop)
+        return to_float(crop) if self.aug is None else self.aug.augment(crop, rng)
 
     def reseed(self, seed) -> None:
-        pass
+        if self.aug is not None:
+            self.aug.reseed(seed)
 
     def __repr__(self) -> str:
-        return "no mixing"
-
-
-def set_epoch(train: MixingDataset, epoch: int) -> None:
-    train.set_epoch(epoch)
-    train.dataset.set_epoch(epoch)
+        return f"crop, flip, then {'no mixing' if self.aug is None else repr(self.aug)}"
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -236,7 +233,7 @@ def train_step(net, images, targets, optimizer, scheduler) -> float:
 def train_epoch(net, loader, optimizer, scheduler, device, mix: MiAMix | None, seed: int, epoch: int) -> float:
     """One epoch; the mean loss. ``mix`` mixes batch b with the generator of (seed, epoch, b)."""
     losses = []
-    for step, (images, targets) in enumerate(loader):
+    for step, (images, targets) in enumerate(tqdm(loader, f"epoch {epoch + 1}", leave=False, disable=None)):
         images = [v.to(device) for v in images] if isinstance(images, (list, tuple)) else images.to(device)
         targets = targets.to(device)
         if mix is not None:
@@ -338,12 +335,14 @@ def read_baseline(path: str | None, source: str, names: list[str]) -> dict | Non
 
 def corruption_errors(net, suite: Suite, test_x, test_y, seed: int, device) -> dict[str, list[float]]:
     """{corruption: errors at severities 1..5}, on CIFAR-C or the test split under the in-repo corruptions."""
-    if suite.cifar_c is not None:
-        images, labels = suite.cifar_c
-        return {n: [error_rate(net, images[n][s - 1], labels[s - 1], device) for s in SEVERITIES]
-                for n in suite.names}
-    return {n: [error_rate(net, corrupt(test_x, n, s, seed=seed), test_y, device) for s in SEVERITIES]
-            for n in suite.names}
+    errors: dict[str, list[float]] = {n: [] for n in suite.names}
+    for name, s in tqdm([(n, s) for n in suite.names for s in SEVERITIES], "corruptions", leave=False, disable=None):
+        if suite.cifar_c is not None:
+            images, labels = suite.cifar_c[0][name][s - 1], suite.cifar_c[1][s - 1]
+        else:
+            images, labels = corrupt(test_x, name, s, seed=seed), test_y
+        errors[name].append(error_rate(net, images, labels, device))
+    return errors
 
 
 # -- main
@@ -413,14 +412,14 @@ def load_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.ndar
 def make_mixing(args: argparse.Namespace, classes: int):
     """(the per-sample method, MiAMix or None)."""
     if args.method == "none":
-        aug = NoMixing()
+        aug = None
     else:
         try:
             source = FractalSource.from_name(args.store, 32, n=args.fractals, seed=args.seed)
         except FractalgenError as err:
             raise UsageError(f"--store {args.store}: {err}") from None
         aug = METHODS[args.method](source, "cifar", views=3 if args.jsd else 1, variant=args.variant)
-    return aug, MiAMix(classes) if args.miamix else None
+    return CropFlipThen(aug), MiAMix(classes) if args.miamix else None
 
 
 def run(args: argparse.Namespace) -> None:
@@ -433,7 +432,7 @@ def run(args: argparse.Namespace) -> None:
     train_x, train_y, test_x, test_y, classes = load_data(args)
     aug, mix = make_mixing(args, classes)
     suite = corruption_suite(args, classes)
-    train = MixingDataset(CropFlip(train_x, train_y, args.seed), aug, normalize=MEAN_STD, seed=args.seed)
+    train = MixingDataset(Arrays(train_x, train_y), aug, normalize=MEAN_STD, seed=args.seed)
     generator = torch.Generator()
     loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
                         worker_init_fn=worker_init_fn, drop_last=True, generator=generator)
@@ -455,7 +454,7 @@ def run(args: argparse.Namespace) -> None:
           f"{args.batch_size}, {args.workers} workers, {aug!r}")
 
     for epoch in range(start, args.stop_after or args.epochs):
-        set_epoch(train, epoch)
+        train.set_epoch(epoch)
         generator.manual_seed(epoch_seed(args.seed, epoch))
         t0 = time.time()
         loss = train_epoch(net, loader, optimizer, scheduler, device, mix, args.seed, epoch)

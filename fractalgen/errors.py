@@ -29,6 +29,12 @@ class StoreError(FractalgenError):
     """A store is missing, incomplete or cannot be written where asked."""
 
 
+class NoStoreError(StoreError, ValueError):
+    """The path given as a store holds none: it does not exist, is a file, or is a directory that no
+    ``generate`` or ``import`` wrote into. Bad input (the command line exits 2), unlike a store that exists but
+    is unfinished or damaged (exit 1)."""
+
+
 class CorruptShardError(StoreError):
     """A shard file is truncated, fails its checksum or disagrees with the manifest."""
 

@@ -26,13 +26,18 @@ def to_pil(image: np.ndarray) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(arr))
 
 
-def save_png(image: np.ndarray | Image.Image, path: str | os.PathLike) -> Path:
-    """Write a PNG atomically (:func:`write_file`), creating missing parent folders; a failure says which path
-    and why."""
+def png_bytes(image: np.ndarray | Image.Image) -> bytes:
+    """A uint8 (H, W, 1 | 3) array or a PIL image, encoded as PNG."""
     pil = image if isinstance(image, Image.Image) else to_pil(image)
     buf = io.BytesIO()
     pil.save(buf, format="PNG")
-    return write_file(path, buf.getvalue())
+    return buf.getvalue()
+
+
+def save_png(image: np.ndarray | Image.Image, path: str | os.PathLike) -> Path:
+    """Write a PNG atomically (:func:`write_file`), creating missing parent folders; a failure says which path
+    and why."""
+    return write_file(path, png_bytes(image))
 
 
 def write_file(path: str | os.PathLike, data: bytes) -> Path:
@@ -40,24 +45,37 @@ def write_file(path: str | os.PathLike, data: bytes) -> Path:
     none, never a 0-byte or truncated one (no fsync: these are files for people, not a store). Missing parent
     folders are created; an OS failure (full disk, a name too long, no permission) becomes a one-line
     :class:`~fractalgen.errors.FractalgenError`."""
+    return write_files({path: data})[0]
+
+
+def write_files(files: dict[str | os.PathLike, bytes]) -> list[Path]:
+    """Write several files as :func:`write_file` does, all or none: every one is written to its temporary
+    first, and only when all of them are written are they renamed into place (so a params file that cannot be
+    written leaves no image behind, and the other way round)."""
     from .store.files import tmp_path
 
-    path = Path(path)
-    tmp = tmp_path(path)
+    paths = [Path(p) for p in files]
+    written: list[Path] = []
+    current = paths[0]
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
+            for current, data in zip(paths, files.values()):
+                current.parent.mkdir(parents=True, exist_ok=True)
+                tmp = tmp_path(current)
+                written.append(tmp)
+                with open(tmp, "wb") as fh:
+                    fh.write(data)
+            for current, tmp in zip(paths, written):
+                os.replace(tmp, current)
         except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+            for tmp in written:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
             raise
     except OSError as err:
-        raise FractalgenError(f"cannot write '{_short_path(path)}': {err.strerror or err}; choose a writable "
+        raise FractalgenError(f"cannot write '{_short_path(current)}': {err.strerror or err}; choose a writable "
                               "path") from None
-    return path
+    return paths
 
 
 def _short_path(path: Path, limit: int = 80) -> str:

@@ -132,15 +132,25 @@ def test_fake_data_is_seeded_cifar_like_and_learnable(script):
     assert (pred == test_y).mean() > 0.3
 
 
-def test_crop_flip_depends_on_seed_epoch_and_index_only(script):
-    imgs = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
-    a, b = script.CropFlip(imgs, np.arange(4), seed=1), script.CropFlip(imgs, np.arange(4), seed=1)
-    assert all(np.array_equal(a[i][0], b[i][0]) for i in range(4))
+def test_crop_flip_comes_from_the_samples_generator(script):
+    """The crop and flip are drawn with the mixing, from (seed, epoch, index): the same in any worker, new in every
+    epoch, and the crop of the zero-padded image (a shifted copy with black edges)."""
+    from fractalgen.mixing.torch import MixingDataset
+
+    imgs = np.random.default_rng(0).integers(1, 256, (4, 32, 32, 3), dtype=np.uint8)
+    train = MixingDataset(script.Arrays(imgs, np.arange(4)), script.CropFlipThen(), seed=1)
+    again = MixingDataset(script.Arrays(imgs, np.arange(4)), script.CropFlipThen(), seed=1)
+    assert all(torch.equal(train[i][0], again[i][0]) for i in range(4))
+    padded = np.pad(imgs[2], ((4, 4), (4, 4), (0, 0)))
+    crops = [c for y in range(9) for x in range(9) for c in (padded[y:y + 32, x:x + 32],
+                                                            padded[y:y + 32, x:x + 32][:, ::-1])]
     views = set()
-    for epoch in range(6):
-        a.set_epoch(epoch)
-        views.add(a[2][0].tobytes())
-    assert len(views) >= 4
+    for epoch in range(8):
+        train.set_epoch(epoch)
+        view = (train[2][0].numpy().transpose(1, 2, 0) * 255).round().astype(np.uint8)
+        assert any(np.array_equal(view, c) for c in crops)  # a crop of the padded image, maybe flipped
+        views.add(view.tobytes())
+    assert len(views) >= 5
 
 
 def fail(script, capsys, *args, base=TINY) -> str:

@@ -1,9 +1,10 @@
 """The ``fractalgen`` command line: thin click commands that parse, call the library and print.
 
 Errors: click's own argument errors exit with status 2 and usage help. A :class:`~fractalgen.errors.RecipeError`,
-:class:`~fractalgen.errors.ParamsError` or :class:`~fractalgen.errors.ImageInputError` (the user's input is
-wrong) also exits 2, any other
-:class:`~fractalgen.errors.FractalgenError` (a damaged store, a gate nothing passes) exits 1; both print one
+:class:`~fractalgen.errors.ParamsError`, :class:`~fractalgen.errors.ImageInputError` or
+:class:`~fractalgen.errors.NoStoreError` (a store path that holds no store) -- the user's input is wrong -- also
+exits 2, any other :class:`~fractalgen.errors.FractalgenError` (a damaged or unfinished store, a gate nothing
+passes, a full disk) exits 1; both print one
 line, ``Error: ...``, and no traceback. Anything else is a bug and keeps its traceback.
 """
 
@@ -11,7 +12,10 @@ from __future__ import annotations
 
 import click
 
-from ..errors import FractalgenError, ImageInputError, ParamsError, RecipeError
+from ..errors import FractalgenError, ImageInputError, NoStoreError, ParamsError, RecipeError
+
+#: The errors that mean the user's input is wrong (exit 2); every other FractalgenError is a failure (exit 1).
+BAD_INPUT = (RecipeError, ParamsError, ImageInputError, NoStoreError)
 
 
 class UserError(click.ClickException):
@@ -29,7 +33,7 @@ class FractalgenGroup(click.Group):
         try:
             return super().invoke(ctx)
         except FractalgenError as err:
-            code = 2 if isinstance(err, (RecipeError, ParamsError, ImageInputError)) else 1
+            code = 2 if isinstance(err, BAD_INPUT) else 1
             raise UserError(str(err), code) from None
 
 

@@ -43,17 +43,21 @@ def render(source, seed, size, gray, sets, trap, index, out, params_out):
       fractalgen render f.json -o same.png
     """
     from .. import render as render_params
-    from ..sheet import save_png, write_file
+    from ..sheet import png_bytes, write_files
 
+    if params_out and Path(params_out).resolve() == Path(out).resolve():
+        raise click.BadParameter(f"'{params_out}' is also the image's --out; give the parameters their own file, "
+                                 "e.g. params.json", param_hint="'--params'")
     if source.endswith(".json"):
         params = _read_params(source)
         img = render_params(params)
     else:
         recipe = load(source, seed, size, gray, sets, trap)
         img, params = recipe.draw(index)
-    save_png(img, out)
+    files = {out: png_bytes(img)}
     if params_out:
-        write_file(params_out, (json.dumps(params, indent=1) + "\n").encode())
+        files[params_out] = (json.dumps(params, indent=1) + "\n").encode()
+    write_files(files)  # both or neither: a --params path that cannot be written leaves no PNG behind
     h, w, c = img.shape
     mode = "colour" if c == 3 else "grayscale"
     click.echo(f"wrote {out}: {params['family']} image {params.get('index', '?')}, {w}x{h} {mode}")

@@ -387,11 +387,10 @@ def _prepare(directory: Path, plan: StorePlan, resume: bool, overwrite: bool) ->
             manifest = read_manifest(directory)
     if manifest is not None:
         on_disk = plan_of(manifest)
-        differences = plan.differences(on_disk)
-        grows = differences == [f"count {on_disk.count!r}, not {plan.count!r}"] and plan.count > on_disk.count
-        if differences and not grows:
-            raise StoreError(f"'{directory}' holds another set: {'; '.join(differences)}. Choose another "
-                             "directory, or pass --overwrite to replace it")
+        grows = plan.grows(on_disk)
+        if plan != on_disk and not grows:
+            raise StoreError(f"'{directory}' holds another set: {'; '.join(plan.differences(on_disk))}. Choose "
+                             "another directory, or pass --overwrite to replace it")
         records = {k: e for k, e in enumerate(entries_of(manifest)) if k < plan.n_shards
                    and (e.first, e.count) == plan.shard(k)}
         if grows:

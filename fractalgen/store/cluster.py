@@ -10,8 +10,13 @@ What the cluster adds:
   errors such as a hiccup of a network file system. A problem with the user's input (a
   :class:`~fractalgen.errors.FractalgenError`, e.g. a gate no draw passes) is returned, not raised, so it is not
   retried and stops the run with its own message;
-- the item source travels once, as a task of its own that every shard task depends on (a scattered value would
-  be lost with the worker holding it; a task is recomputed);
+- what every task shares (the item source, the directory, the plan) travels inside each task when it is small
+  (a recipe's source pickles to 1-2 kB): the tasks then have no dependency, and the scheduler gives each to the
+  least busy worker. A task that depends on data held by one worker is sent to that worker only, and the others
+  wait for work stealing: measured, the second of 2 workers started its first shard up to one shard's time late,
+  and Dask's memory manager drops the extra copies again, so it recurs. A large source (an imported folder's
+  file list) travels once instead, as a task of its own that every shard task depends on (a scattered value
+  would be lost with the worker holding it; a task is recomputed);
 - tasks are submitted in a window of about two per worker thread and their results released as soon as they
   are recorded: the client holds nothing per image and O(workers) per run, and a worker's death does not make
   the scheduler recompute shards that are already on disk;
@@ -56,6 +61,8 @@ RETRIES = 2
 TASKS_PER_THREAD = 2
 #: Seconds between two looks at the cluster's size (it may grow or shrink while a run goes on).
 RESIZE_EVERY = 2.0
+#: Pickled size up to which a run's shared parts travel inside every task rather than as a task of their own.
+INLINE_BYTES = 64 * 1024
 
 
 def require_distributed() -> Any:
@@ -159,12 +166,16 @@ def map_shards(client: Any, fn: Callable[..., Any], shared: tuple, shards: Itera
                on_done: Callable[[int, Any], None], args: Callable[[int], tuple] = lambda k: (),
                retries: int = RETRIES) -> None:
     """Run ``fn(_Job(*shared), k, *args(k))`` for every shard ``k`` on the cluster, in the order given, one task
-    each keyed ``<name>-KKKKK``; call ``on_done(k, result)`` on the client as each finishes. ``shared`` is sent
-    once. A returned :class:`_Failed` is raised here. On any exception (Ctrl-C included) the outstanding tasks
+    each keyed ``<name>-KKKKK``; call ``on_done(k, result)`` on the client as each finishes. ``shared`` goes
+    inside every task when it pickles to at most :data:`INLINE_BYTES`, else once, as a task the others depend
+    on. A returned :class:`_Failed` is raised here. On any exception (Ctrl-C included) the outstanding tasks
     are cancelled."""
     distributed = require_distributed()
     todo = iter(shards)
-    source = client.submit(_identity, _Job(*shared), key=f"{name}-shared")
+    job = _Job(*shared)
+    source = None
+    if shared_size(job) > INLINE_BYTES:
+        source = client.submit(_identity, job, key=f"{name}-shared")
     pending: dict[Any, int] = {}
     done = distributed.as_completed()
     window, looked = 0, 0.0
@@ -178,7 +189,8 @@ def map_shards(client: Any, fn: Callable[..., Any], shared: tuple, shards: Itera
             k = next(todo, None)
             if k is None:
                 return
-            future = client.submit(fn, source, k, *args(k), key=f"{name}-{k:05d}", retries=retries)
+            future = client.submit(fn, job if source is None else source, k, *args(k), key=f"{name}-{k:05d}",
+                                   retries=retries)
             pending[future] = k
             done.add(future)
 
@@ -201,10 +213,18 @@ def map_shards(client: Any, fn: Callable[..., Any], shared: tuple, shards: Itera
             refill()
     except BaseException:
         with contextlib.suppress(Exception):
-            client.cancel([*pending, source])
+            client.cancel([*pending, *([source] if source is not None else [])])
         raise
     finally:
-        source.release()
+        if source is not None:
+            source.release()
+
+
+def shared_size(job: _Job) -> int:
+    """Bytes of ``job`` pickled as Dask sends it (cloudpickle, which comes with distributed)."""
+    import cloudpickle
+
+    return len(cloudpickle.dumps(job))
 
 
 # -- the tasks (module-level: workers import them by name) ------------------------------------------------------
@@ -243,11 +263,11 @@ def write_shards(dask: Any, workers: int | None, source: ItemSource, directory: 
     return results
 
 
-def _verify_task(job: _Job, k: int) -> list[str]:
+def _verify_task(job: _Job, k: int, entry: ShardEntry) -> list[str]:
     from .report import shard_problems
 
-    root, plan, entries = job.parts
-    return shard_problems(Path(root), plan, k, entries[k])
+    root, plan = job.parts
+    return shard_problems(Path(root), plan, k, entry)
 
 
 def verify_shards(dask: Any, workers: int | None, root: Path, plan: StorePlan, entries: list[ShardEntry],
@@ -263,5 +283,6 @@ def verify_shards(dask: Any, workers: int | None, root: Path, plan: StorePlan, e
                 bar.update(entries[k].count)
 
             name = run_key("verify", plan.to_dict(), os.path.abspath(root), time.time_ns())
-            map_shards(client, _verify_task, (str(root), plan, entries), range(plan.n_shards), name, record)
+            map_shards(client, _verify_task, (str(root), plan), range(plan.n_shards), name, record,
+                       args=lambda k: (entries[k],))
     return [line for k in sorted(found) for line in found[k]]

@@ -148,6 +148,11 @@ class StorePlan:
         return cls(data["set_id"], (img["height"], img["width"], img["channels"]), data["count"],
                    data["shard_size"], data["compression"], tuple(tuple(c) for c in data["columns"]))
 
+    def grows(self, other: "StorePlan") -> bool:
+        """Whether this plan is ``other`` (the one on disk) with more images and nothing else changed: the set
+        on disk can grow into it."""
+        return self.count > other.count and dataclasses.replace(other, count=self.count) == self
+
     def differences(self, other: "StorePlan") -> list[str]:
         """What differs between this plan (the one asked for) and ``other`` (the one on disk), in words."""
         out = []

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import h5py
 import numpy as np
 
-from ..errors import CorruptShardError, StoreError
+from ..errors import CorruptShardError, NoStoreError, StoreError
 from .chunks import direct_codec, read_image
 from .files import shard_name
 from .manifest import MANIFEST_NAME, ShardEntry, StorePlan, entries_of, is_store_file, plan_of, read_manifest
@@ -407,7 +407,7 @@ def open_store(path: str | os.PathLike | Store, locking: bool = False) -> Store:
     root = Path(path)
     if not root.is_dir():
         what = "is a file, not a store directory" if root.exists() else "does not exist"
-        raise StoreError(f"no store at '{root}': it {what}; make one with `fractalgen generate RECIPE {root} "
+        raise NoStoreError(f"no store at '{root}': it {what}; make one with `fractalgen generate RECIPE {root} "
                          "--count N` or `fractalgen import`")
     try:
         manifest = read_manifest(root)
@@ -415,7 +415,7 @@ def open_store(path: str | os.PathLike | Store, locking: bool = False) -> Store:
         if any(is_store_file(p.name) for p in root.iterdir()):
             raise StoreError(f"'{root}' has no {MANIFEST_NAME}: the run that wrote it did not finish; finish it by "
                              "repeating the same `fractalgen generate` (or `import`) command with --resume") from None
-        raise StoreError(f"'{root}' is not a fractalgen store (no {MANIFEST_NAME}); give the directory that "
+        raise NoStoreError(f"'{root}' is not a fractalgen store (no {MANIFEST_NAME}); give the directory that "
                          "`fractalgen generate` or `import` wrote") from None
     store = Store(root, manifest, locking)
     for k, entry in enumerate(store.shards):

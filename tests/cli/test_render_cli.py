@@ -111,3 +111,26 @@ def test_preview_gray_sheet_of_an_escape_preset(run, tmp_path):
 def test_bad_trap_is_a_usage_error(run):
     res = run("render", "julia", "--trap", "star", "--out", "x.png")
     assert res.exit_code == 2 and "Invalid value for '--trap'" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("params_path, code, needle", [
+    ("file/p.json", 1, "cannot write 'file/p.json'"),     # its folder is a file
+    ("x" * 300 + ".json", 1, "File name too long"),
+    ("x.png", 2, "is also the image's --out"),
+])
+def test_a_params_file_that_cannot_be_written_leaves_no_png(run, tmp_path, params_path, code, needle):
+    """`render ... --params BAD` wrote the PNG, then failed on the params file, leaving an image without the
+    parameters asked for: both are written, or neither."""
+    (tmp_path / "file").write_text("")
+    res = run("render", "ifs", "--size", 16, "--out", "x.png", "--params", params_path)
+    assert res.exit_code == code and needle in res.output and "Traceback" not in res.output, res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_render_writes_the_png_and_its_params_together(run, tmp_path):
+    res = run("render", "julia", "--size", 16, "--out", "sub/x.png", "--params", "sub/x.json")
+    assert res.exit_code == 0, res.output
+    params = json.loads((tmp_path / "sub" / "x.json").read_text())
+    with Image.open(tmp_path / "sub" / "x.png") as im:
+        assert (np.asarray(im) == fg.render(params)).all()
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["x.json", "x.png"]

@@ -170,14 +170,21 @@ def test_import_stops_at_an_unreadable_image_naming_it(run, tmp_path):
 
 
 @pytest.mark.parametrize("args, code, needle", [
-    (("info", "nowhere"), 1, "no store at 'nowhere': it does not exist"),
-    (("show", "nowhere", "--out", "x.png"), 1, "no store at 'nowhere'"),
+    (("info", "nowhere"), 2, "no store at 'nowhere': it does not exist"),
+    (("show", "nowhere", "--out", "x.png"), 2, "no store at 'nowhere'"),
+    (("export", "nowhere", "e"), 2, "no store at 'nowhere'"),
+    (("verify", "nowhere"), 2, "no store at 'nowhere'"),
+    (("info", "afile"), 2, "no store at 'afile': it is a file, not a store directory"),
+    (("verify", "."), 2, "is not a fractalgen store (no manifest.json)"),
     (("generate", "nope", "o", "--count", 3), 2, "unknown preset 'nope'"),
     (("generate", "ifs", "o", "--count", 0), 2, "0 is not in the range"),
     (("generate", "ifs", "o", "--count", 2, "--compression", "zstd"), 2, "'zstd' is not one of"),
     (("import", "nowhere", "o", "--size", 32), 2, "does not exist"),
 ])
-def test_bad_arguments_give_one_line_and_the_right_exit_code(run, args, code, needle):
+def test_bad_arguments_give_one_line_and_the_right_exit_code(run, tmp_path, args, code, needle):
+    """A store path that holds no store is bad input (exit 2) for every command that reads a store; it was
+    exit 1, like a damaged store."""
+    (tmp_path / "afile").write_text("not a store")
     one_line_error(run(*args), code, needle)
 
 

@@ -108,3 +108,17 @@ def test_a_newer_schema_asks_for_an_upgrade(tmp_path):
     path.write_text(path.read_text().replace(f'"schema_version": {SCHEMA_VERSION}', '"schema_version": 99'))
     with pytest.raises(StoreError, match="upgrade fractalgen"):
         read_manifest(tmp_path)
+
+
+@pytest.mark.parametrize("change", [{}, {"count": 9}, {"count": 10}, {"set_id": "abd"}, {"shape": (8, 8, 1)},
+                                    {"shard_size": 2}, {"compression": "gzip"}, {"columns": ()},
+                                    {"columns": (("family", "int"),)}])
+def test_a_set_grows_only_into_the_same_plan_with_more_images(change):
+    """A finished store may grow only when the plan asked for is the one on disk with a larger count (decided
+    by comparing the plans themselves, not the wording of their differences)."""
+    on_disk = plan(**change)
+    assert plan(count=20).grows(on_disk) is (set(change) <= {"count"})
+    assert not on_disk.grows(on_disk)
+    assert not plan(count=5).grows(plan())  # a smaller count never grows a set
+    # the plans on disk round-trip through the manifest's dict and still compare equal
+    assert StorePlan.from_dict(plan().to_dict()) == plan() and plan(count=11).grows(StorePlan.from_dict(plan().to_dict()))
