@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import colorsys
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -44,15 +45,34 @@ def hsv_to_rgb(h, s, v) -> np.ndarray:
 
 def random_color(rng: np.random.Generator, saturation=(0.3, 1.0), value=(0.5, 1.0)) -> list[float]:
     """A colour with uniform hue on the full circle and saturation / value drawn from the given bands."""
-    return list(colorsys.hsv_to_rgb(rng.random(), rng.uniform(*saturation), rng.uniform(*value)))
+    return color_from(rng.random(3).tolist(), saturation, value)
+
+
+def color_from(u, saturation=(0.3, 1.0), value=(0.5, 1.0)) -> list[float]:
+    """:func:`random_color` from its three uniform numbers ``u`` (``rng.random(3)``, one per call or sliced
+    from a longer draw): hue ``u[0]``, saturation and value ``low + (high - low) * u`` as ``rng.uniform`` makes
+    them, bit for bit."""
+    s = saturation[0] + (saturation[1] - saturation[0]) * u[1]
+    v = value[0] + (value[1] - value[0]) * u[2]
+    return list(colorsys.hsv_to_rgb(u[0], s, v))
+
+
+@lru_cache(maxsize=64)
+def _grid01(n: int) -> np.ndarray:
+    """``np.linspace(0, 1, n)``, read-only, computed once per ``n`` (the same bits every time)."""
+    out = np.linspace(0.0, 1.0, n)
+    out.setflags(write=False)
+    return out
 
 
 def gradient_lut(stops: np.ndarray, n: int = 256) -> np.ndarray:
     """(n, 3) float32 palette interpolating linearly through ``stops`` ((K, 3) colours, evenly spaced)."""
     stops = np.asarray(stops, dtype=np.float64)
-    t = np.linspace(0.0, 1.0, n)
-    at = np.linspace(0.0, 1.0, len(stops))
-    return np.stack([np.interp(t, at, stops[:, k]) for k in range(3)], axis=1).astype(np.float32)
+    t, at = _grid01(n), _grid01(len(stops))
+    out = np.empty((n, 3), dtype=np.float32)
+    for k in range(3):
+        out[:, k] = np.interp(t, at, stops[:, k])
+    return out
 
 
 def cosine_lut(a, b, c, d, n: int = 256) -> np.ndarray:
@@ -183,18 +203,18 @@ def sample_background(rng: np.random.Generator, kinds: tuple[str, ...], color: b
     so a bright fractal keeps its contrast; grayscale backgrounds have zero saturation."""
     kind = pick(rng, kinds)
     sat = (0.2, 1.0) if color else (0.0, 0.0)
-
-    def col():
-        return random_color(rng, sat, value)
-
     if kind == "black":
         return {"kind": "black"}
     if kind == "flat":
-        return {"kind": "flat", "colors": [col()]}
-    if kind == "gradient":
-        return {"kind": "gradient", "colors": [col(), col()], "angle": float(rng.uniform(0, 2 * np.pi))}
+        return {"kind": "flat", "colors": [random_color(rng, sat, value)]}
+    if kind == "gradient":  # two colours and the angle: seven uniform numbers, drawn as one call
+        u = rng.random(7).tolist()
+        return {"kind": "gradient", "colors": [color_from(u[:3], sat, value), color_from(u[3:6], sat, value)],
+                "angle": 0.0 + (2 * np.pi - 0.0) * u[6]}
     if kind == "noise":
-        return {"kind": "noise", "colors": [col(), col()], "cells": int(rng.integers(2, 5)),
+        u = rng.random(6).tolist()
+        return {"kind": "noise", "colors": [color_from(u[:3], sat, value), color_from(u[3:], sat, value)],
+                "cells": int(rng.integers(2, 5)),
                 "octaves": int(rng.integers(3, 7)), "persistence": float(rng.uniform(0.4, 0.7)),
                 "key": int(rng.integers(2**53))}
     raise ValueError(f"unknown background {kind!r}")
@@ -207,14 +227,14 @@ def background_field(bg: dict, size: int, channels: int) -> tuple[np.ndarray, np
     kind = bg["kind"]
     colors = np.zeros((2, 3), dtype=np.float32)
     if kind != "black":
-        given = np.asarray(bg["colors"], dtype=np.float32)
-        colors[:] = given if len(given) == 2 else given[0]
+        given = bg["colors"]
+        colors[0], colors[1] = given[0], given[-1]  # one colour (flat) fills both rows
     if channels == 1:
         colors = np.ascontiguousarray(colors.mean(axis=1, keepdims=True))
     if kind in ("black", "flat"):
-        field = np.zeros((size, size), dtype=np.float32)
+        field = _flat_field(size)
     elif kind == "gradient":
-        ramp = np.linspace(-0.5, 0.5, size, dtype=np.float32)
+        ramp = _ramp(size)
         field = ramp[None, :] * np.float32(math.cos(bg["angle"])) + ramp[:, None] * np.float32(math.sin(bg["angle"]))
         field -= field.min()
         field /= max(float(field.max()), 1e-6)
@@ -223,6 +243,22 @@ def background_field(bg: dict, size: int, channels: int) -> tuple[np.ndarray, np
     else:
         raise ValueError(f"unknown background {kind!r}")
     return field, colors
+
+
+@lru_cache(maxsize=16)
+def _flat_field(size: int) -> np.ndarray:
+    """The zero field of flat and black backgrounds, shared and read-only."""
+    out = np.zeros((size, size), dtype=np.float32)
+    out.setflags(write=False)
+    return out
+
+
+@lru_cache(maxsize=16)
+def _ramp(size: int) -> np.ndarray:
+    """``np.linspace(-0.5, 0.5, size, dtype=float32)``, computed once per size, read-only."""
+    out = np.linspace(-0.5, 0.5, size, dtype=np.float32)
+    out.setflags(write=False)
+    return out
 
 
 def render_background(bg: dict, size: int, channels: int) -> np.ndarray:
@@ -256,13 +292,45 @@ def shade(value: np.ndarray, t: np.ndarray, lut: np.ndarray, background: tuple[n
 
 
 def hue_lut(shift: float, saturation: float, value: float, n: int = 256) -> np.ndarray:
-    """(n, 3) float32 palette sweeping the full hue circle from ``shift`` at constant saturation and value."""
-    return hsv_to_rgb(shift + np.arange(n) / n, saturation, value).astype(np.float32)
+    """(n, 3) float32 palette sweeping the full hue circle from ``shift`` at constant saturation and value
+    (:func:`hsv_to_rgb` of ``shift + arange(n) / n``, computed in a kernel with the same operations)."""
+    out = np.empty((n, 3), dtype=np.float32)
+    _hue_lut(float(shift), float(saturation), float(value), out)
+    return out
+
+
+@njit
+def _hue_lut(shift, s, v, out):
+    n = out.shape[0]
+    for i in range(n):
+        h = (shift + i / n) % 1.0
+        sector = math.floor(h * 6.0)
+        f = h * 6.0 - sector
+        p, q, t = v * (1.0 - s), v * (1.0 - s * f), v * (1.0 - s * (1.0 - f))
+        j = int(sector) % 6
+        if j == 0:
+            r, g, b = v, t, p
+        elif j == 1:
+            r, g, b = q, v, p
+        elif j == 2:
+            r, g, b = p, v, t
+        elif j == 3:
+            r, g, b = p, q, v
+        elif j == 4:
+            r, g, b = t, p, v
+        else:
+            r, g, b = v, p, q
+        out[i, 0], out[i, 1], out[i, 2] = r, g, b
 
 
 def gray_lut(level: float = 1.0) -> np.ndarray:
     """(1, 1) palette of one gray level, for grayscale images."""
     return np.full((1, 1), level, dtype=np.float32)
+
+
+#: The palette of grayscale images (white), shared and read-only.
+GRAY_LUT = gray_lut()
+GRAY_LUT.setflags(write=False)
 
 
 def dihedral(img: np.ndarray, k: int) -> np.ndarray:
@@ -274,7 +342,16 @@ def dihedral(img: np.ndarray, k: int) -> np.ndarray:
 
 
 def undo_dihedral(buf: np.ndarray, k: int) -> np.ndarray:
-    """A view ``v`` of ``buf`` such that writing an image ``x`` into ``v`` leaves ``dihedral(x, k)`` in ``buf``."""
+    """A view ``v`` of ``buf`` such that writing an image ``x`` into ``v`` leaves ``dihedral(x, k)`` in ``buf``
+    (``np.rot90(buf, -(k % 4))`` of the transposed buffer for k >= 4, written as slices: rot90 costs more than
+    shading a small image)."""
     if k >= 4:
         buf = buf.swapaxes(0, 1)
-    return np.rot90(buf, -(k % 4))
+    turns = -(k % 4) % 4
+    if turns == 1:
+        return buf[:, ::-1].swapaxes(0, 1)
+    if turns == 2:
+        return buf[::-1, ::-1]
+    if turns == 3:
+        return buf.swapaxes(0, 1)[:, ::-1]
+    return buf
