@@ -63,7 +63,7 @@ from numba import prange
 from ._jit import njit, njit_parallel, one_thread_per_worker
 from ._machine import available_cores, freeze_at_exit
 from .errors import ImageInputError, MissingExtraError, StoreError
-from .stats_names import DESCRIPTIONS, MEASURES, NEAR_BITS
+from .stats_names import DESCRIPTIONS, MEASURES, NEAR_BITS, POOL_MIN_IMAGES
 from .store import Store, open_store
 
 #: A pixel is filled when its luma differs from the background's (the most frequent luma) by more than this.
@@ -85,9 +85,6 @@ PIXEL_MEASURES = MEASURES[:5]
 TASK_IMAGES = 2048
 #: Images read and measured at once in a task.
 BATCH = 256
-#: Below this many images, stats runs in the calling process unless workers are asked for (starting a pool of
-#: spawned processes costs more than measuring them).
-POOL_MIN_IMAGES = 16384
 INSTALL_PLOTS = 'pip install "fractalgen[plots]"'
 
 
@@ -480,6 +477,9 @@ def draw(sets: Sequence[SetStats], out: str | os.PathLike, by: str = "entropy", 
             bins = np.linspace(lo, hi, 41) if hi > lo else np.linspace(lo - 0.5, hi + 0.5, 3)
         for st, v, colour in zip(sets, data, colours):
             label = f"{st.name} ({len(st)} images, {100 * st.near_duplicate_rate:.1f}% near-dup.)"
+            if v.min() == v.max():  # one value (a grayscale set's colourfulness): a line, not a spike
+                ax.axvline(float(v[0]), color=colour, linewidth=2, label=label)
+                continue
             ax.hist(v, bins=bins, density=True, histtype="stepfilled", alpha=0.3, color=colour)
             ax.hist(v, bins=bins, density=True, histtype="step", linewidth=1.4, color=colour, label=label)
         ax.set_title(measure, fontsize=11)
@@ -487,7 +487,8 @@ def draw(sets: Sequence[SetStats], out: str | os.PathLike, by: str = "entropy", 
         ax.tick_params(labelsize=7.5)
         ax.set_yticks([])
         if m == 0:
-            ax.legend(fontsize=7.5, loc="best", frameon=False)
+            fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncol=min(len(sets), 3),
+                       fontsize=8.5, frameon=False)
     for s, (st, colour) in enumerate(zip(sets, colours)):
         low, high = st.extremes(by, k)
         with open_store(st.path) as store:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from ..stats_names import MEASURES, NEAR_BITS
+from ..stats_names import MEASURES, NEAR_BITS, POOL_MIN_IMAGES
 
 
 @click.command(short_help="Compare sets: per-image measures, a table and a figure.")
@@ -20,7 +20,8 @@ from ..stats_names import MEASURES, NEAR_BITS
 @click.option("--near-bits", type=click.IntRange(0, 64), default=NEAR_BITS, show_default=True,
               help="Two images are near-duplicates when their 64-bit dHashes differ in at most this many bits.")
 @click.option("--workers", type=click.IntRange(1), default=None,
-              help="Worker processes (default: every core for sets of 16384 images or more, else this process).")
+              help=f"Worker processes (default: every core for {POOL_MIN_IMAGES:,} images or more, else this "
+                   "process).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def stats(stores, out, as_json, by, extremes, near_bits, workers, quiet):
     """Measure every image of each STORE and compare the sets: fill, entropy, colourfulness, edges,
@@ -40,24 +41,18 @@ def stats(stores, out, as_json, by, extremes, near_bits, workers, quiet):
     """
     import json
 
-    from ..errors import CorruptShardError, StoreError
+    from ..errors import NoStoreError
     from ..stats import draw, measure_sets, require_matplotlib, table_lines, to_json
     from ..store import is_image_folder, open_store
-    from . import UserError
 
     if out is not None:
         require_matplotlib()  # before the work, not after it
     opened = []
-    for path in stores:
+    for path in stores:  # a path without a store exits 2, a damaged or unfinished store 1 (fractalgen.cli)
         if is_image_folder(path):
-            raise UserError(f"'{path}' is a folder of images, not a store: import it first, e.g. `fractalgen "
-                            f"import {path} out/set --size 64`, then run stats on out/set", 2)
-        try:
-            opened.append(open_store(path))
-        except CorruptShardError:
-            raise  # a damaged store: exit 1
-        except StoreError as err:
-            raise UserError(str(err), 2) from None
+            raise NoStoreError(f"'{path}' is a folder of images, not a store: import it first, e.g. `fractalgen "
+                               f"import {path} out/set --size 64`, then run stats on out/set")
+        opened.append(open_store(path))
     sets = measure_sets(opened, workers=workers, progress=not quiet, near_bits=near_bits)
     for store in opened:
         store.close()

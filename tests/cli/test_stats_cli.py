@@ -109,3 +109,13 @@ def test_without_matplotlib_the_figure_names_the_install_command(run, sets, monk
     one_line_error(run("stats", sets / "ifs", "-o", "s.png", "-q"), 1, 'pip install "fractalgen[plots]"')
     assert not (tmp_path / "s.png").exists()
     assert run("stats", sets / "ifs", "-q").exit_code == 0  # the table needs no matplotlib
+
+
+def test_the_readme_figure_is_committed_and_small():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "sample_sets" / "stats.png"
+    assert path.is_file(), "run python sample_sets/make_stats.py"
+    assert path.stat().st_size < 250_000
+    with Image.open(path) as im:
+        assert im.format == "PNG" and im.size[0] <= 1000
