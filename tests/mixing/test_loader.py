@@ -15,6 +15,9 @@ from torch.utils.data import DataLoader  # noqa: E402
 from . import loader_probe as probe  # noqa: E402
 
 CONTEXTS = [c for c in ("fork", "spawn") if c in multiprocessing.get_all_start_methods()]
+#: forkserver too, once (its workers unpickle the dataset, as spawn's do)
+LOADERS = [(c, p) for c in CONTEXTS for p in (False, True)] + [
+    ("forkserver", False) for _ in range("forkserver" in multiprocessing.get_all_start_methods())]
 
 
 def epochs(dataset, workers: int, context=None, persistent=False, sampler=None, count=2):
@@ -32,8 +35,7 @@ def epochs(dataset, workers: int, context=None, persistent=False, sampler=None, 
     return out
 
 
-@pytest.mark.parametrize("persistent", [False, True], ids=["fresh", "persistent"])
-@pytest.mark.parametrize("context", CONTEXTS)
+@pytest.mark.parametrize("context, persistent", LOADERS, ids=[f"{c}-{'persistent' if p else 'fresh'}" for c, p in LOADERS])
 def test_workers_never_share_a_stream_and_epochs_never_repeat(context, persistent):
     first, second = epochs(probe.Both(), 2, context, persistent)
     # batch size 2: worker 0 loads samples 0 1 4 5, worker 1 loads 2 3 6 7, in that order
