@@ -111,7 +111,7 @@ def main() -> None:
         n = len(images)
         copies = -(-stats.POOL_MIN_IMAGES // n)  # the set listed this many times: a run large enough for a pool
         big = [path] * copies
-        procs = min(cores, copies * len(stats._tasks(store)))
+        procs = min(cores, copies * len(stats._tasks(store, np.arange(n))))
         few = min(args.repeats, 2)
         rows = [("bare kernel, images in memory (1 thread)", n, 1,
                  timed(args.repeats, lambda: stats.measure_images(images))),

@@ -14,6 +14,8 @@ DESCRIPTIONS = {
     "nearest": "dHash bits (of 256) off the set's nearest other image",
 }
 
+#: Bits of the dHash (16 x 16 comparisons of block means; see fractalgen.stats).
+HASH_BITS = 256
 #: An image is a near-duplicate when another image of its set has a dHash this many bits away or fewer.
 NEAR_BITS = 8
 
