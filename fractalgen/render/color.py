@@ -77,7 +77,7 @@ def gradient_lut(stops: np.ndarray, n: int = 256) -> np.ndarray:
 
 def cosine_lut(a, b, c, d, n: int = 256) -> np.ndarray:
     """(n, 3) float32 cosine palette ``a + b cos(2 pi (c t + d))`` (Quilez), clipped to [0, 1]."""
-    t = np.linspace(0.0, 1.0, n)[:, None]
+    t = _grid01(n)[:, None]
     rgb = np.asarray(a) + np.asarray(b) * np.cos(2 * np.pi * (np.asarray(c) * t + np.asarray(d)))
     return np.clip(rgb, 0.0, 1.0).astype(np.float32)
 
