@@ -272,12 +272,29 @@ def fractional_noise(size: int, cells: int, octaves: int, persistence: float, ke
     ``cells * 2**o`` cells, smoothly interpolated, weighted ``persistence**o`` (a cheap stand-in for the
     diamond-square noise of Anderson & Farrell with the same 1/f character)."""
     rng = np.random.default_rng([key & 0xFFFFFFFF, key >> 32, 0x6E6F, 0])
+    sides = np.array([min(cells * 2**o, size) for o in range(octaves)], dtype=np.int64)
+    amps = np.array([persistence**o for o in range(octaves)], dtype=np.float32)
+    # every octave's lattice in one draw: float32 draws continue one stream whatever the calls' sizes
+    lattices = rng.random(int(((sides + 1) ** 2).sum()), dtype=np.float32)
     out = np.zeros((size, size), dtype=np.float32)
-    for o in range(octaves):
-        g = min(cells * 2**o, size)
-        _add_octave(out, rng.random((g + 1, g + 1), dtype=np.float32), np.float32(persistence**o))
+    _noise(out, sides, amps, lattices)
+    return out
+
+
+@njit
+def _noise(out, sides, amps, lattices):
+    """Sum the octaves (lattice o of side ``sides[o] + 1``, weight ``amps[o]``, stored one after another in
+    ``lattices``), then stretch ``out`` to [0, 1] in float32 as numpy's ``(out - lo) / max(hi - lo, 1e-6)``."""
+    at = 0
+    for o in range(sides.shape[0]):
+        g = sides[o] + 1
+        _add_octave(out, lattices[at:at + g * g].reshape((g, g)), amps[o])
+        at += g * g
     lo, hi = out.min(), out.max()
-    return (out - lo) / max(float(hi - lo), 1e-6)
+    scale = np.float32(max(np.float64(hi - lo), 1e-6))
+    for r in range(out.shape[0]):
+        for k in range(out.shape[1]):
+            out[r, k] = (out[r, k] - lo) / scale
 
 
 def shade(value: np.ndarray, t: np.ndarray, lut: np.ndarray, background: tuple[np.ndarray, np.ndarray],

@@ -111,3 +111,15 @@ def test_batched_uniform_draws_equal_numpy_uniform():
         assert C.color_from(a.random(3).tolist(), (0.2, 1.0), (0.0, 0.45)) == \
             list(colorsys.hsv_to_rgb(b.random(), b.uniform(0.2, 1.0), b.uniform(0.0, 0.45)))
         assert a.random() == b.random()
+
+
+def test_a_single_option_pick_draws_nothing():
+    """schema.pick skips the call for one option: numpy's integers(1) draws nothing, so the stream is the same."""
+    from fractalgen.schema import pick
+
+    for i in range(50):
+        a, b = image_rng(1, i), image_rng(1, i)
+        a.integers(2), b.integers(2)  # half a 64-bit word left in the 32-bit buffer, half the time
+        assert pick(a, ("only",)) == "only"
+        b.integers(1)
+        assert (a.integers(5), a.random(), a.integers(7)) == (b.integers(5), b.random(), b.integers(7))
