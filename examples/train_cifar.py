@@ -56,7 +56,7 @@ from corruptions import CIFAR_C_BENCHMARK, CORRUPTIONS, SEVERITIES, CorruptionEr
 from fractalgen import FractalgenError, image_rng
 from fractalgen.mixing import METHODS, FractalSource, MiAMix
 from fractalgen.mixing.base import to_float
-from fractalgen.mixing.torch import MixingDataset, worker_init_fn
+from fractalgen.mixing.torch import EpochSampler, MixingDataset, jsd_loss
 
 MEAN_STD = ([0.5] * 3, [0.5] * 3)  # the normalisation of the reference CIFAR code
 #: This script's random streams (fractalgen's own are small numbers): the order per epoch, MiAMix per batch,
@@ -205,16 +205,6 @@ class ResNet18(nn.Module):
 
 
 # -- training
-
-
-def jsd_loss(logits: torch.Tensor, targets: torch.Tensor, n: int) -> torch.Tensor:
-    """AugMix's loss on (clean, aug1, aug2) logits stacked along the batch: cross-entropy of the clean view plus
-    12 x the Jensen-Shannon divergence of the three predictions."""
-    clean, aug1, aug2 = torch.split(logits, n)
-    p = [F.softmax(v, dim=1) for v in (clean, aug1, aug2)]
-    mixture = torch.clamp((p[0] + p[1] + p[2]) / 3, 1e-7, 1).log()
-    kl = sum(F.kl_div(mixture, q, reduction="batchmean") for q in p)
-    return F.cross_entropy(clean, targets) + 12 * kl / 3
 
 
 def train_step(net, images, targets, optimizer, scheduler) -> float:
@@ -433,9 +423,9 @@ def run(args: argparse.Namespace) -> None:
     aug, mix = make_mixing(args, classes)
     suite = corruption_suite(args, classes)
     train = MixingDataset(Arrays(train_x, train_y), aug, normalize=MEAN_STD, seed=args.seed)
-    generator = torch.Generator()
-    loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
-                        worker_init_fn=worker_init_fn, drop_last=True, generator=generator)
+    generator, sampler = torch.Generator(), EpochSampler(train, shuffle=True, seed=args.seed)
+    loader = DataLoader(train, batch_size=args.batch_size, sampler=sampler, num_workers=args.workers,
+                        drop_last=True, generator=generator)
     net = ResNet18(classes, args.width).to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=0.9, weight_decay=args.wd, nesterov=True)
     total = args.epochs * len(loader)
@@ -455,6 +445,7 @@ def run(args: argparse.Namespace) -> None:
 
     for epoch in range(start, args.stop_after or args.epochs):
         train.set_epoch(epoch)
+        sampler.set_epoch(epoch)  # the epoch travels with every index, to the workers too
         generator.manual_seed(epoch_seed(args.seed, epoch))
         t0 = time.time()
         loss = train_epoch(net, loader, optimizer, scheduler, device, mix, args.seed, epoch)

@@ -28,6 +28,7 @@ import numpy as np
 from .errors import RecipeError, RenderError
 from .render import FAMILIES, RENDER_VERSION
 from .render.quality import Rejected
+from .seeding import STREAM_FAMILY, STREAM_MIXING, STREAM_PARAMS, derive  # noqa: F401
 from .schema import Bool, Int, Weights, describe, parse_section, section_to_dict, setting, short_repr
 
 if sys.version_info >= (3, 11):
@@ -36,20 +37,12 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 PRESET_DIR = Path(__file__).parent / "presets"
-_U32 = 0xFFFFFFFF
-#: Independent random streams of one image draw.
-STREAM_PARAMS, STREAM_FAMILY = 1, 2
-#: The stream of the augmentation of training sample ``index`` in epoch ``draw`` (fractalgen.mixing).
-STREAM_MIXING = 3
 
 
 def image_rng(seed: int, index: int, draw: int = 0, stream: int = STREAM_PARAMS) -> np.random.Generator:
-    """The generator of draw ``draw`` of image ``index`` of a set seeded ``seed``.
-
-    The entropy is always six 32-bit words, so no two (seed, index, draw, stream) share a stream
-    (numpy's SeedSequence pads short entropy with zeros, so [s, i] and [s, i, 0] would collide).
-    """
-    return np.random.default_rng([seed & _U32, seed >> 32, index & _U32, index >> 32, draw, stream])
+    """The generator of draw ``draw`` of image ``index`` of a set seeded ``seed`` (:func:`fractalgen.seeding.derive`,
+    the one place that derives generators)."""
+    return derive(seed, index, draw, stream)
 
 
 @dataclasses.dataclass(frozen=True)
