@@ -123,3 +123,13 @@ def test_a_single_option_pick_draws_nothing():
         assert pick(a, ("only",)) == "only"
         b.integers(1)
         assert (a.integers(5), a.random(), a.integers(7)) == (b.integers(5), b.random(), b.integers(7))
+
+
+def test_derive_is_default_rng_of_the_six_words():
+    """seeding.derive builds the generator from a uint32 array (faster); it must be default_rng(words)'s."""
+    from fractalgen.seeding import derive
+
+    cases = [(0, 0, 0, 1), (2**64 - 1, 2**62 + 5, 19, 3), (12345, 2**32, 2**32 - 1, 5), (7, 3, 2**32 + 1, 1)]
+    for seed, index, draw, stream in cases:
+        words = [seed & 0xFFFFFFFF, seed >> 32, index & 0xFFFFFFFF, index >> 32, draw, stream]
+        assert derive(seed, index, draw, stream).bit_generator.state == np.random.default_rng(words).bit_generator.state
