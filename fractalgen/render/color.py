@@ -125,15 +125,19 @@ def _shade(value, t, lut, field, colors, out):
     the result is too; only the opacity is clamped, to keep the uint8 conversion defined."""
     top = lut.shape[0] - 1
     nch = out.shape[2]
+    c0, c1, c2 = colors[0, 0], colors[0, min(1, nch - 1)], colors[0, min(2, nch - 1)]
+    d0 = colors[1, 0] - c0  # float32, as in the per-pixel expression they replace
+    d1 = colors[1, min(1, nch - 1)] - c1
+    d2 = colors[1, min(2, nch - 1)] - c2
     for r in range(out.shape[0]):
         for k in range(out.shape[1]):
             a = min(max(value[r, k], 0.0), 1.0)
             f = field[r, k]
             i = min(max(int(t[r, k] * top + 0.5), 0), top)
             if nch == 3:  # unrolled: twice as fast as the channel loop
-                b0 = colors[0, 0] + (colors[1, 0] - colors[0, 0]) * f
-                b1 = colors[0, 1] + (colors[1, 1] - colors[0, 1]) * f
-                b2 = colors[0, 2] + (colors[1, 2] - colors[0, 2]) * f
+                b0 = c0 + d0 * f
+                b1 = c1 + d1 * f
+                b2 = c2 + d2 * f
                 out[r, k, 0] = np.uint8((b0 + (lut[i, 0] - b0) * a) * 255.0 + 0.5)
                 out[r, k, 1] = np.uint8((b1 + (lut[i, 1] - b1) * a) * 255.0 + 0.5)
                 out[r, k, 2] = np.uint8((b2 + (lut[i, 2] - b2) * a) * 255.0 + 0.5)
