@@ -86,17 +86,17 @@ def ref_blend(name: str, x1: np.ndarray, x2: np.ndarray, params: dict, rng: np.r
     return np.where(mask, x1, x2)
 
 
-def ref_pixmix(x: Image.Image, f: Image.Image, plan: dict, rng) -> np.ndarray:
-    mixed = ref_float(x if plan["first"] is None else ref_op(x, plan["first"]))
-    for r in plan["rounds"]:
+def ref_pixmix(x: Image.Image, f: Image.Image, params: dict, rng) -> np.ndarray:
+    mixed = ref_float(x if params["first"] is None else ref_op(x, params["first"]))
+    for r in params["rounds"]:
         partner = ref_float(f if r["partner"] is None else ref_op(x, r["partner"]))
         mixed = np.clip(ref_blend(r["blend"], mixed, partner, r["params"], rng), 0, 1)
     return mixed
 
 
-def ref_ipmix(x: Image.Image, f: Image.Image, plan: dict, rng) -> np.ndarray:
+def ref_ipmix(x: Image.Image, f: Image.Image, params: dict, rng) -> np.ndarray:
     mix = np.zeros(ref_float(x).shape, np.float32)
-    for w, chain in zip(plan["w"], plan["chains"]):
+    for w, chain in zip(params["w"], params["chains"]):
         mixed = x.copy()
         if chain["kind"] == "image":
             for op in chain["ops"]:
@@ -109,15 +109,15 @@ def ref_ipmix(x: Image.Image, f: Image.Image, plan: dict, rng) -> np.ndarray:
                               step["params"], rng)
             mixed.paste(Image.fromarray((np.clip(patch, 0, 1) * 255).astype(np.uint8)), crop[:2])
         mix += w * ref_float(mixed)
-    return plan["m"] * mix + (1 - plan["m"]) * ref_float(x)
+    return params["m"] * mix + (1 - params["m"]) * ref_float(x)
 
 
-def ref_layermix(x: Image.Image, f: Image.Image, plan: dict, rng) -> np.ndarray:
-    op, augs, blends = plan["op"], plan["augs"], plan["blends"]
+def ref_layermix(x: Image.Image, f: Image.Image, params: dict, rng) -> np.ndarray:
+    op, augs, blends = params["op"], params["augs"], params["blends"]
     out = ref_float(ref_op(x, (op, augs[0])))
-    if plan["level"] >= 2:
+    if params["level"] >= 2:
         out = np.clip(ref_blend(blends[0][0], out, ref_float(ref_op(x, (op, augs[1]))), blends[0][1], rng), 0, 1)
-    if plan["level"] == 3:
+    if params["level"] == 3:
         mixed = np.clip(ref_blend(blends[1][0], out, ref_float(f), blends[1][1], rng), 0, 1)
         out = ref_float(ref_op(Image.fromarray((mixed * 255).astype(np.uint8)), (op, augs[2])))
     return out
@@ -146,12 +146,12 @@ def bench_methods(sizes, number, repeat) -> None:
                 print(f"{method.__name__:<14} {size:>5} {ours:>9.1f} {1e6 / ours:>8.0f} {'-':>13} {'-':>9}")
                 continue
             rng = np.random.default_rng(0)
-            plans = [aug.sample_params(rng, (size, size)) for _ in range(n)]
+            drawn = [aug.sample_params(rng, (size, size)) for _ in range(n)]
             ref = REFERENCE[method]
 
             def reference():
-                for plan in plans:
-                    ref(x_pil, f_pil, plan, rng)
+                for params in drawn:
+                    ref(x_pil, f_pil, params, rng)
 
             ref_us = best_us(reference, 1, repeat) / n
             print(f"{method.__name__:<14} {size:>5} {ours:>9.1f} {1e6 / ours:>8.0f} {ref_us:>13.1f} "

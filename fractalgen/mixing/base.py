@@ -201,10 +201,15 @@ class MixingMethod:
         """Every random choice of one view of an (H, W) image, as a JSON-ready dict (``rng``: None, an int or a
         Generator)."""
         h, w = (check.integer("shape", int(v)) for v in shape)
-        return self._draw(as_rng(rng, self._stream), (h, w))
+        return self._json(self._draw(as_rng(rng, self._stream), (h, w)))
 
     def _draw(self, rng: np.random.Generator, shape: tuple[int, int]) -> dict:
+        """The params a call uses (:meth:`sample_params` gives them through :meth:`_json`)."""
         raise NotImplementedError
+
+    def _json(self, params: dict) -> dict:
+        """``params`` as JSON-ready data (most methods draw them so already; ``apply`` takes both forms)."""
+        return params
 
     def apply(self, image: np.ndarray, fractal: np.ndarray | None, params: dict) -> np.ndarray:
         """The view of ``params`` (deterministic): uint8 (H, W, 3) image and fractal in, uint8 or float32 out."""

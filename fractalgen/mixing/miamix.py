@@ -428,8 +428,11 @@ class FractalMaskMix(MixingMethod):
         self.p_aug, self.p_smooth, self.rotate, self.shear = a.p_aug, a.p_smooth, a.rotate, a.shear
 
     def _draw(self, rng: np.random.Generator, shape: tuple[int, int]) -> dict:
-        """``{"masks": the mask stack of one image}``, JSON-ready."""
-        return {"masks": _jsonable(self.stack.sample_params(rng, 1, shape))}
+        """``{"masks": the mask stack of one image}`` (numpy arrays: :meth:`sample_params` makes them JSON-ready)."""
+        return {"masks": self.stack.sample_params(rng, 1, shape)}
+
+    def _json(self, params: dict) -> dict:
+        return _jsonable(params)
 
     def needs_fractal(self, params: dict) -> bool:
         return True

@@ -135,3 +135,32 @@ def test_cli_mix_online(tmp_path):
     assert res.exit_code == 0, res.output
     assert "a new fractal per view" in res.output and (tmp_path / "s.png").exists()
     assert isinstance(FractalSource.online("ifs-gray", size=16), OnlineSource)
+
+
+def _pool_after_one_draw(src):
+    src.sample()
+    return src.rendered, len(src._pool)
+
+
+def test_a_forked_child_renders_its_own_pool():
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork here")
+    src = FractalSource.online("ifs-gray", size=16, pool=3, refresh=0.5, seed=2)
+    for _ in range(3):
+        src.sample()
+    parent = [p.copy() for p in src._pool]
+    _INHERITED["src"] = src  # reached by the forked child through module state, not pickled
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:  # the child inherits the parent's pool, then drops it
+        rendered, size = pool.apply(_pool_after_one_draw_inherited)
+    assert (rendered, size) == (1, 1)
+    assert all(np.array_equal(a, b) for a, b in zip(parent, src._pool))  # the parent's pool is untouched
+
+
+_INHERITED = {}
+
+
+def _pool_after_one_draw_inherited():
+    return _pool_after_one_draw(_INHERITED["src"])
