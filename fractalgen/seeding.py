@@ -57,7 +57,12 @@ def derive(seed: int, index: int, draw: int = 0, stream: int = STREAM_PARAMS) ->
 
     The entropy is always six 32-bit words, so no two tuples share a stream (numpy's SeedSequence pads short
     entropy with zeros, so [s, i] and [s, i, 0] would collide)."""
-    return np.random.default_rng([seed & _U32, seed >> 32, index & _U32, index >> 32, draw, stream])
+    words = [seed & _U32, seed >> 32, index & _U32, index >> 32, draw, stream]
+    if 0 <= min(words) and max(words) <= _U32:
+        # The same generator as default_rng(words), at half the cost: numpy's SeedSequence converts a list
+        # element by element in Python, an array of 32-bit words at once (the words, so the stream, are equal).
+        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(np.array(words, dtype=np.uint32))))
+    return np.random.default_rng(words)
 
 
 def sample_rng(seed: int, epoch: int, index: int) -> np.random.Generator:

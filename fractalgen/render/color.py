@@ -77,7 +77,7 @@ def gradient_lut(stops: np.ndarray, n: int = 256) -> np.ndarray:
 
 def cosine_lut(a, b, c, d, n: int = 256) -> np.ndarray:
     """(n, 3) float32 cosine palette ``a + b cos(2 pi (c t + d))`` (Quilez), clipped to [0, 1]."""
-    t = np.linspace(0.0, 1.0, n)[:, None]
+    t = _grid01(n)[:, None]
     rgb = np.asarray(a) + np.asarray(b) * np.cos(2 * np.pi * (np.asarray(c) * t + np.asarray(d)))
     return np.clip(rgb, 0.0, 1.0).astype(np.float32)
 
@@ -125,15 +125,19 @@ def _shade(value, t, lut, field, colors, out):
     the result is too; only the opacity is clamped, to keep the uint8 conversion defined."""
     top = lut.shape[0] - 1
     nch = out.shape[2]
+    c0, c1, c2 = colors[0, 0], colors[0, min(1, nch - 1)], colors[0, min(2, nch - 1)]
+    d0 = colors[1, 0] - c0  # float32, as in the per-pixel expression they replace
+    d1 = colors[1, min(1, nch - 1)] - c1
+    d2 = colors[1, min(2, nch - 1)] - c2
     for r in range(out.shape[0]):
         for k in range(out.shape[1]):
             a = min(max(value[r, k], 0.0), 1.0)
             f = field[r, k]
             i = min(max(int(t[r, k] * top + 0.5), 0), top)
             if nch == 3:  # unrolled: twice as fast as the channel loop
-                b0 = colors[0, 0] + (colors[1, 0] - colors[0, 0]) * f
-                b1 = colors[0, 1] + (colors[1, 1] - colors[0, 1]) * f
-                b2 = colors[0, 2] + (colors[1, 2] - colors[0, 2]) * f
+                b0 = c0 + d0 * f
+                b1 = c1 + d1 * f
+                b2 = c2 + d2 * f
                 out[r, k, 0] = np.uint8((b0 + (lut[i, 0] - b0) * a) * 255.0 + 0.5)
                 out[r, k, 1] = np.uint8((b1 + (lut[i, 1] - b1) * a) * 255.0 + 0.5)
                 out[r, k, 2] = np.uint8((b2 + (lut[i, 2] - b2) * a) * 255.0 + 0.5)
@@ -272,12 +276,29 @@ def fractional_noise(size: int, cells: int, octaves: int, persistence: float, ke
     ``cells * 2**o`` cells, smoothly interpolated, weighted ``persistence**o`` (a cheap stand-in for the
     diamond-square noise of Anderson & Farrell with the same 1/f character)."""
     rng = np.random.default_rng([key & 0xFFFFFFFF, key >> 32, 0x6E6F, 0])
+    sides = np.array([min(cells * 2**o, size) for o in range(octaves)], dtype=np.int64)
+    amps = np.array([persistence**o for o in range(octaves)], dtype=np.float32)
+    # every octave's lattice in one draw: float32 draws continue one stream whatever the calls' sizes
+    lattices = rng.random(int(((sides + 1) ** 2).sum()), dtype=np.float32)
     out = np.zeros((size, size), dtype=np.float32)
-    for o in range(octaves):
-        g = min(cells * 2**o, size)
-        _add_octave(out, rng.random((g + 1, g + 1), dtype=np.float32), np.float32(persistence**o))
+    _noise(out, sides, amps, lattices)
+    return out
+
+
+@njit
+def _noise(out, sides, amps, lattices):
+    """Sum the octaves (lattice o of side ``sides[o] + 1``, weight ``amps[o]``, stored one after another in
+    ``lattices``), then stretch ``out`` to [0, 1] in float32 as numpy's ``(out - lo) / max(hi - lo, 1e-6)``."""
+    at = 0
+    for o in range(sides.shape[0]):
+        g = sides[o] + 1
+        _add_octave(out, lattices[at:at + g * g].reshape((g, g)), amps[o])
+        at += g * g
     lo, hi = out.min(), out.max()
-    return (out - lo) / max(float(hi - lo), 1e-6)
+    scale = np.float32(max(np.float64(hi - lo), 1e-6))
+    for r in range(out.shape[0]):
+        for k in range(out.shape[1]):
+            out[r, k] = (out[r, k] - lo) / scale
 
 
 def shade(value: np.ndarray, t: np.ndarray, lut: np.ndarray, background: tuple[np.ndarray, np.ndarray],

@@ -81,11 +81,6 @@ class IfsConfig:
 # sampling
 
 
-def _rotation(theta: float) -> list[list[float]]:
-    c, s = math.cos(theta), math.sin(theta)
-    return [[c, -s], [s, c]]
-
-
 def _between(low: float, high: float, u: float) -> float:
     """``rng.uniform(low, high)`` given the ``rng.random()`` it draws: numpy computes exactly ``low + (high - low)
     * u``, so several uniform draws can be taken as one ``rng.random(k)`` call (the same doubles in the same
@@ -103,15 +98,19 @@ def _sum(values: list[float]) -> float:
     return total
 
 
-def _singular_values(rng: np.random.Generator, alpha: float, n: int) -> list[list[float]]:
-    """:func:`sample_singular_values` as nested lists (what the sampler stores)."""
+def _singular_values(rng: np.random.Generator, alpha: float, n: int, draws: list[float] | None = None,
+                     ) -> list[list[float]]:
+    """:func:`sample_singular_values` as nested lists (what the sampler stores). ``draws``: the n - 1 uniform
+    numbers of the contributions, if the caller drew them already (with the numbers before them)."""
     if not 0.0 <= alpha <= 3.0 * n:
         raise ValueError(f"alpha {alpha} is not reachable with {n} maps")
+    if draws is None:
+        draws = rng.random(n - 1).tolist()
     contrib = []
     budget = alpha
     for i in range(n - 1):
         rest = n - 1 - i
-        c = _between(max(0.0, budget - 3.0 * rest), min(3.0, budget), rng.random())
+        c = _between(max(0.0, budget - 3.0 * rest), min(3.0, budget), draws[i])
         contrib.append(c)
         budget -= c
     contrib.append(min(max(budget, 0.0), 3.0))
@@ -134,27 +133,30 @@ def sample_system(rng: np.random.Generator, cfg: IfsConfig) -> dict:
     x' = a x + b y + e, y' = c x + d y + f; probabilities from |det A| with a floor.
 
     Written for speed at small sizes (where this costs more than the chaos game): scalar arithmetic in Python
-    floats, uniform draws taken as one ``rng.random(k)`` each (see :func:`_between`); the random numbers, their
-    order and every rounding are those of the plain numpy version (tests/golden pins them)."""
+    floats, runs of uniform draws taken as one ``rng.random(k)`` each (see :func:`_between`); the random
+    numbers, their order and every rounding are those of the plain numpy version (tests/golden pins them)."""
     n = int(rng.integers(cfg.maps[0], cfg.maps[1] + 1))
-    alpha = _between((cfg.alpha_band[0] + n) / 2.0, (cfg.alpha_band[1] + n) / 2.0, rng.random())
-    sigma = _singular_values(rng, alpha, n)
+    u = rng.random(n).tolist()  # alpha, then the n - 1 contributions of the singular values
+    alpha = _between((cfg.alpha_band[0] + n) / 2.0, (cfg.alpha_band[1] + n) / 2.0, u[0])
+    sigma = _singular_values(rng, alpha, n, u[1:])
     theta = rng.random(2 * n).tolist()
-    signs = rng.integers(0, 2, size=(n, 2, 2)) * 2.0 - 1.0
-    # A = U diag(sigma) V^T with U, V rotations whose columns are flipped by the signs, for all maps in one
-    # batched matmul (numpy's batched product gives the bytes of the per-map products; the product is kept as
-    # numpy computes it, operands of the same layout, because its rounding is numpy's and BLAS's to choose).
-    # Cosines with math, not np.cos: numpy's vectorised cosine may round differently from the C library's.
-    turns = np.array([[_rotation(_between(-np.pi, np.pi, theta[2 * i + k])) for k in range(2)] for i in range(n)])
-    turns *= signs[:, :, None, :]
-    scale = np.zeros((n, 2, 2))
-    scale[:, 0, 0], scale[:, 1, 1] = [s[0] for s in sigma], [s[1] for s in sigma]
-    maps = np.empty((n, 6))
-    maps[:, :4] = (turns[:, 0] @ scale @ turns[:, 1].transpose(0, 2, 1)).reshape(n, 4)
+    signs = rng.integers(0, 2, size=4 * n).tolist()
+    # A = U diag(sigma) V^T with U, V rotations whose columns are flipped by the signs (+-1: exact products),
+    # for all maps in one batched matmul of (n, 2, 2) operands laid out as numpy's version laid them out: the
+    # product's rounding is numpy's and BLAS's to choose (this CPU's OpenBLAS rounds a b + c d as one fused
+    # multiply-add), so it is left to them. Cosines with math, not np.cos (which may round differently).
+    turns = []
+    for i in range(2 * n):
+        angle = _between(-np.pi, np.pi, theta[i])
+        c, s = math.cos(angle), math.sin(angle)
+        sx, sy = signs[2 * i] * 2.0 - 1.0, signs[2 * i + 1] * 2.0 - 1.0
+        turns += (c * sx, -s * sy, s * sx, c * sy)
+    turns = np.array(turns).reshape(n, 2, 2, 2)
+    scale = np.array([v for s1, s2 in sigma for v in (s1, 0.0, 0.0, s2)]).reshape(n, 2, 2)
+    linear = (turns[:, 0] @ scale @ turns[:, 1].transpose(0, 2, 1)).reshape(n, 4).tolist()
     shift = rng.random(2 * n).tolist()
-    maps = maps.tolist()
-    for i, row in enumerate(maps):
-        row[4], row[5] = _between(-1.0, 1.0, shift[2 * i]), _between(-1.0, 1.0, shift[2 * i + 1])
+    maps = [row + [_between(-1.0, 1.0, shift[2 * i]), _between(-1.0, 1.0, shift[2 * i + 1])]
+            for i, row in enumerate(linear)]
     det = [abs(s1 * s2) for s1, s2 in sigma]
     total = _sum(det)
     probs = [d / total for d in det] if total > 0 else [1.0 / n] * n
