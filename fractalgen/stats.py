@@ -379,7 +379,6 @@ def measure_sets(stores: Sequence[str | os.PathLike | Store], *, count: int | No
     same either way. A script calling this with several workers needs the ``if __name__ == "__main__":`` guard.
     """
     from .store.build import _sigint_ignored, _stop, progress_bar
-
     from .store.export import random_indices
 
     if isinstance(near_bits, bool) or not isinstance(near_bits, int) or not 0 <= near_bits <= HASH_BITS:

@@ -99,9 +99,10 @@ def _sum(values: list[float]) -> float:
 
 
 def _singular_values(rng: np.random.Generator, alpha: float, n: int, draws: list[float] | None = None,
-                     ) -> list[list[float]]:
-    """:func:`sample_singular_values` as nested lists (what the sampler stores). ``draws``: the n - 1 uniform
-    numbers of the contributions, if the caller drew them already (with the numbers before them)."""
+                     more: int = 0) -> tuple[list[list[float]], list[float]]:
+    """:func:`sample_singular_values` as nested lists (what the sampler stores), and ``more`` uniform numbers
+    drawn right after the split ones in the same call (what the sampler draws next). ``draws``: the n - 1
+    uniform numbers of the contributions, if the caller drew them already (with the numbers before them)."""
     if not 0.0 <= alpha <= 3.0 * n:
         raise ValueError(f"alpha {alpha} is not reachable with {n} maps")
     if draws is None:
@@ -115,17 +116,17 @@ def _singular_values(rng: np.random.Generator, alpha: float, n: int, draws: list
         budget -= c
     contrib.append(min(max(budget, 0.0), 3.0))
     contrib = [contrib[j] for j in rng.permutation(n).tolist()]
-    split = rng.random(n).tolist()
+    split = rng.random(n + more).tolist()
     sigma = []
     for c, u in zip(contrib, split):
         s2 = _between(max(0.0, (c - 1.0) / 2.0), c / 3.0, u)
         sigma.append([c - 2.0 * s2, s2])
-    return sigma
+    return sigma, split[n:]
 
 
 def sample_singular_values(rng: np.random.Generator, alpha: float, n: int) -> np.ndarray:
     """(n, 2) singular values with 1 >= s1 >= s2 >= 0 and sum(s1 + 2 s2) == alpha (see the module docstring)."""
-    return np.array(_singular_values(rng, alpha, n), dtype=np.float64).reshape(n, 2)
+    return np.array(_singular_values(rng, alpha, n)[0], dtype=np.float64).reshape(n, 2)
 
 
 def sample_system(rng: np.random.Generator, cfg: IfsConfig) -> dict:
@@ -138,8 +139,7 @@ def sample_system(rng: np.random.Generator, cfg: IfsConfig) -> dict:
     n = int(rng.integers(cfg.maps[0], cfg.maps[1] + 1))
     u = rng.random(n).tolist()  # alpha, then the n - 1 contributions of the singular values
     alpha = _between((cfg.alpha_band[0] + n) / 2.0, (cfg.alpha_band[1] + n) / 2.0, u[0])
-    sigma = _singular_values(rng, alpha, n, u[1:])
-    theta = rng.random(2 * n).tolist()
+    sigma, theta = _singular_values(rng, alpha, n, u[1:], more=2 * n)  # the angles follow the split
     signs = rng.integers(0, 2, size=4 * n).tolist()
     # A = U diag(sigma) V^T with U, V rotations whose columns are flipped by the signs (+-1: exact products),
     # for all maps in one batched matmul of (n, 2, 2) operands laid out as numpy's version laid them out: the
@@ -175,11 +175,12 @@ def sample_ifs(rng: np.random.Generator, cfg: IfsConfig, size: int, color: bool)
     p["supersample"] = cfg.supersample
     p["key"] = int(rng.integers(2**53))
     p["margin"] = cfg.margin
-    u = rng.random(3).tolist()
+    one_tone = len(cfg.tone) == 1  # then picking the tone draws nothing, and gamma's number follows the shift's
+    u = rng.random(4 if one_tone else 3).tolist()
     p["zoom"] = _between(cfg.zoom[0], cfg.zoom[1], u[0])
     p["shift"] = [_between(-cfg.shift, cfg.shift, u[1]), _between(-cfg.shift, cfg.shift, u[2])]
     p["tone"] = pick(rng, cfg.tone)
-    p["gamma"] = _between(cfg.gamma[0], cfg.gamma[1], rng.random())
+    p["gamma"] = _between(cfg.gamma[0], cfg.gamma[1], u[3] if one_tone else rng.random())
     if color:
         p["coloring"] = pick(rng, cfg.coloring)
         if p["coloring"] == "map":
