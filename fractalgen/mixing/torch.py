@@ -134,7 +134,7 @@ class MixingDataset(Dataset):
     def set_epoch(self, epoch: int) -> None:
         """The epoch of plain int indices in this process (an :class:`EpochSampler` carries its own)."""
         self.epoch = int(epoch)
-        self._seen: set[int] = set()
+        self._seen: bytearray | None = None  # one byte per sample: requested in this epoch (made on first use)
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -149,12 +149,14 @@ class MixingDataset(Dataset):
                     f"a seeded MixingDataset got the plain index {index} in a DataLoader worker, which cannot know "
                     "the epoch (every epoch would repeat the same augmentations); pass "
                     "sampler=EpochSampler(dataset, shuffle=True, seed=0) to the DataLoader")
-            if index in self._seen:
+            if self._seen is None or len(self._seen) != len(self.dataset):
+                self._seen = bytearray(len(self.dataset))
+            if self._seen[index]:
                 warnings.warn(f"a seeded MixingDataset gave sample {index} twice in epoch {self.epoch}: the same "
                               "augmentation again; iterate with an EpochSampler, or call set_epoch before each "
                               "epoch", RepeatedSampleWarning, stacklevel=3)
-                self._seen.clear()  # once per repeat of the data, not once per sample
-            self._seen.add(index)
+                self._seen = bytearray(len(self.dataset))  # once per repeat of the data, not once per sample
+            self._seen[index] = 1
         return self.epoch, index
 
     def __getitem__(self, item: Any) -> tuple[Any, Any]:
