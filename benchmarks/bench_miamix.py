@@ -73,7 +73,7 @@ def bench_config(b: int, size: int, repeats: int, torch, device: str) -> list[st
     labels = gen.integers(0, 100, b)
     mix = MiAMix(num_classes=100, seed=0)
     shape = (size, size)
-    params = mix.sample_params(b, shape)
+    params = mix._draw(mix.rng, b, shape)  # the arrays a call draws (sample_params: the same, JSON-ready)
     merged = mix.render_masks(params, shape)
     lines = [f"\n### batch {b} x {size} x {size}\n", "| what | ms per batch: best (median) | us per sample |",
              "|---|---|---|"]
@@ -98,7 +98,9 @@ def bench_config(b: int, size: int, repeats: int, torch, device: str) -> list[st
     fractal_mix = FractalMaskMix(fractal_source(size), seed=0)
     lines.append(row("FractalMaskMix, one uint8 image (ms per image)",
                      timed(lambda: fractal_mix(images[0]), repeats), 1))
-    lines.append(row("  sample_params (all random draws)", timed(lambda: mix.sample_params(b, shape), repeats), b))
+    lines.append(row("  draw the params (all random draws)", timed(lambda: mix._draw(mix.rng, b, shape), repeats), b))
+    lines.append(row("  sample_params (the draws, JSON-ready)", timed(lambda: mix.sample_params(None, b, shape),
+                                                                     repeats), b))
     lines.append(row("  render merged masks (numpy)", timed(lambda: mix.render_masks(params, shape), repeats), b))
     lines.append(row("  blend (numpy uint8 kernel)", timed(
         lambda: _blend(images, images, params["partner"], merged, NumpyBackend()), repeats), b))

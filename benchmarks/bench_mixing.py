@@ -3,8 +3,8 @@
     python benchmarks/bench_mixing.py            # about a minute
     python benchmarks/bench_mixing.py --quick    # fewer repeats
 
-For each method (PixMix, IPMix, LayerMix; preset cifar at 32 px, imagenet at 224 px) it times one augmented view
-of a uint8 image, and the same plans executed the way the released code does (PIL ops on PIL images, float32
+For each method (PixMix, IPMix, LayerMix, FractalMaskMix; preset cifar at 32 px, imagenet at 224 px) it times one
+augmented view of a uint8 image, and (but for FractalMaskMix) the same params executed the way the released code does (PIL ops on PIL images, float32
 numpy blends, a PIL crop per patch): the ratio is the speed-up on identical work. It also times one FractalSource
 draw (in-memory, and lazy from 256 px images) against the reference recipes' per-sample JPEG decode + resize +
 random crop, and each image op against PIL. Every figure is the best of several repeats (process CPU time), the
@@ -21,7 +21,7 @@ import time
 import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 
-from fractalgen.mixing import FractalSource, IPMix, LayerMix, PixMix, blend, ops
+from fractalgen.mixing import METHODS, FractalSource, IPMix, LayerMix, PixMix, blend, ops
 from timing import header  # benchmarks/timing.py (the script's folder is on sys.path)
 
 
@@ -86,17 +86,17 @@ def ref_blend(name: str, x1: np.ndarray, x2: np.ndarray, params: dict, rng: np.r
     return np.where(mask, x1, x2)
 
 
-def ref_pixmix(x: Image.Image, f: Image.Image, plan: dict, rng) -> np.ndarray:
-    mixed = ref_float(x if plan["first"] is None else ref_op(x, plan["first"]))
-    for r in plan["rounds"]:
+def ref_pixmix(x: Image.Image, f: Image.Image, params: dict, rng) -> np.ndarray:
+    mixed = ref_float(x if params["first"] is None else ref_op(x, params["first"]))
+    for r in params["rounds"]:
         partner = ref_float(f if r["partner"] is None else ref_op(x, r["partner"]))
         mixed = np.clip(ref_blend(r["blend"], mixed, partner, r["params"], rng), 0, 1)
     return mixed
 
 
-def ref_ipmix(x: Image.Image, f: Image.Image, plan: dict, rng) -> np.ndarray:
+def ref_ipmix(x: Image.Image, f: Image.Image, params: dict, rng) -> np.ndarray:
     mix = np.zeros(ref_float(x).shape, np.float32)
-    for w, chain in zip(plan["w"], plan["chains"]):
+    for w, chain in zip(params["w"], params["chains"]):
         mixed = x.copy()
         if chain["kind"] == "image":
             for op in chain["ops"]:
@@ -109,15 +109,15 @@ def ref_ipmix(x: Image.Image, f: Image.Image, plan: dict, rng) -> np.ndarray:
                               step["params"], rng)
             mixed.paste(Image.fromarray((np.clip(patch, 0, 1) * 255).astype(np.uint8)), crop[:2])
         mix += w * ref_float(mixed)
-    return plan["m"] * mix + (1 - plan["m"]) * ref_float(x)
+    return params["m"] * mix + (1 - params["m"]) * ref_float(x)
 
 
-def ref_layermix(x: Image.Image, f: Image.Image, plan: dict, rng) -> np.ndarray:
-    op, augs, blends = plan["op"], plan["augs"], plan["blends"]
+def ref_layermix(x: Image.Image, f: Image.Image, params: dict, rng) -> np.ndarray:
+    op, augs, blends = params["op"], params["augs"], params["blends"]
     out = ref_float(ref_op(x, (op, augs[0])))
-    if plan["level"] >= 2:
+    if params["level"] >= 2:
         out = np.clip(ref_blend(blends[0][0], out, ref_float(ref_op(x, (op, augs[1]))), blends[0][1], rng), 0, 1)
-    if plan["level"] == 3:
+    if params["level"] == 3:
         mixed = np.clip(ref_blend(blends[1][0], out, ref_float(f), blends[1][1], rng), 0, 1)
         out = ref_float(ref_op(Image.fromarray((mixed * 255).astype(np.uint8)), (op, augs[2])))
     return out
@@ -130,7 +130,7 @@ REFERENCE = {PixMix: ref_pixmix, IPMix: ref_ipmix, LayerMix: ref_layermix}
 
 
 def bench_methods(sizes, number, repeat) -> None:
-    print(f"{'method':<9} {'size':>5} {'us/view':>9} {'views/s':>8} {'reference us':>13} {'speed-up':>9}")
+    print(f"{'method':<14} {'size':>5} {'us/view':>9} {'views/s':>8} {'reference us':>13} {'speed-up':>9}")
     for size in sizes:
         preset = "cifar" if size <= 64 else "imagenet"
         side = round(1.125 * size)
@@ -139,19 +139,22 @@ def bench_methods(sizes, number, repeat) -> None:
         x = photo(size)
         x_pil, f_pil = Image.fromarray(x), Image.fromarray(source.sample())
         n = number if size <= 64 else max(20, number // 10)
-        for method in (PixMix, IPMix, LayerMix):
+        for method in METHODS.values():
             aug = method(source, preset, seed=0)
             ours = best_us(lambda: aug(x), n, repeat)
+            if method not in REFERENCE:  # FractalMaskMix: no released code to compare with
+                print(f"{method.__name__:<14} {size:>5} {ours:>9.1f} {1e6 / ours:>8.0f} {'-':>13} {'-':>9}")
+                continue
             rng = np.random.default_rng(0)
-            plans = [aug.sample_params(rng, (size, size)) for _ in range(n)]
+            drawn = [aug.sample_params(rng, (size, size)) for _ in range(n)]
             ref = REFERENCE[method]
 
             def reference():
-                for plan in plans:
-                    ref(x_pil, f_pil, plan, rng)
+                for params in drawn:
+                    ref(x_pil, f_pil, params, rng)
 
             ref_us = best_us(reference, 1, repeat) / n
-            print(f"{method.__name__:<9} {size:>5} {ours:>9.1f} {1e6 / ours:>8.0f} {ref_us:>13.1f} "
+            print(f"{method.__name__:<14} {size:>5} {ours:>9.1f} {1e6 / ours:>8.0f} {ref_us:>13.1f} "
                   f"{ref_us / ours:>8.1f}x")
 
 

@@ -4,8 +4,9 @@
 
 Prints, on one core (numba threads 1, process CPU time, best of several runs; the machine may be shared):
 - end-to-end images/s of ifs-colour and julia-traps at 36 px and 256 px (sampling, gate redraws, colour), the
-  kernel's share (the chaos game, or the escape-time grid, of the same images' parameters) and the ratio
-  end-to-end / kernel (the issue's target: at most 1.5);
+  time of drawing the parameters alone (numpy generators and samplers, every draw taken, the zoom search's probe
+  grids included), the kernel's share (the chaos game, or the escape-time grid, of the same images' parameters)
+  and the ratio end-to-end / kernel (the issue's target: at most 1.5);
 - julia-traps at 36 px with all numba threads allowed, alone and next to a second busy process, against one
   thread (wall-clock images/s): small images run serially, so the thread count cannot hurt them;
 - ifs-colour at 256 px (100k points, backgrounds on) against a bare-bones reimplementation of
@@ -30,6 +31,7 @@ import numpy as np
 
 import fractalgen as fg
 from fractalgen.mixing import FractalSource, IPMix
+from fractalgen.recipe import image_rng
 from fractalgen.render import escape as E
 from fractalgen.render import ifs
 from fractalgen.render.color import hsv_to_rgb
@@ -58,16 +60,22 @@ def kernel_call(params: dict):
 
 def per_image(n: int, repeats: int) -> None:
     print(f"end to end against the kernel, one core, {n} images per case (best of {repeats}, CPU time):")
-    print(f"  {'case':<22} {'images/s':>9} {'ms/image':>9} {'kernel ms':>10} {'e2e/kernel':>11}")
+    print("  (sampling: the generators and parameter samplers of every draw taken, gate redraws included)")
+    print(f"  {'case':<22} {'images/s':>9} {'ms/image':>9} {'sampling ms':>12} {'kernel ms':>10} {'e2e/kernel':>11}")
     for name, size in (("ifs-colour", 36), ("ifs-colour", 256), ("julia-traps", 36), ("julia-traps", 256)):
         count = n if size < 100 else max(10, n // 10)
         recipe = fg.load_recipe(name, size=size, seed=0)
         params = [recipe.params(i) for i in range(count)]
         calls = [kernel_call(p) for p in params]
+        fam = fg.FAMILIES[params[0]["family"]]
+        cfg = recipe.sections[params[0]["family"]]
+        draws = [(p["index"], d) for p in params for d in range(p["draws"])]
         t_e2e = cpu_best(repeats, lambda: [recipe.draw(i) for i in range(count)])
         t_kernel = cpu_best(repeats, lambda: [c() for c in calls])
+        t_sample = cpu_best(repeats, lambda: [fam.sample(image_rng(0, i, d), cfg, size, recipe.color)
+                                              for i, d in draws])
         print(f"  {f'{name} {size}px':<22} {count / t_e2e:9.0f} {t_e2e / count * 1e3:9.3f} "
-              f"{t_kernel / count * 1e3:10.3f} {t_e2e / t_kernel:11.1f}")
+              f"{t_sample / count * 1e3:12.3f} {t_kernel / count * 1e3:10.3f} {t_e2e / t_kernel:11.1f}")
 
 
 # -- threads ------------------------------------------------------------------------------------------------------

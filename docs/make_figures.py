@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from fractalgen.mixing import METHODS, FractalMaskMix, FractalSource
+from fractalgen.mixing import METHODS, FractalSource
 from fractalgen.sheet import contact_sheet, save_png
 
 HERE = Path(__file__).resolve().parent
@@ -46,7 +46,6 @@ def main() -> None:
     save_png(img, HERE / "scene.png")
     source = FractalSource.from_recipe("ipmix-like", n=48, size=SIZE, seed=0)
     methods = {name: cls(source, preset="imagenet", seed=1) for name, cls in METHODS.items()}
-    methods["fractalmaskmix"] = FractalMaskMix(source, seed=1)
     for name, aug in methods.items():
         views = [img] + [aug(img) for _ in range(VIEWS)]
         out = save_png(contact_sheet(views, cols=VIEWS + 1), HERE / f"mix-{name}.png")

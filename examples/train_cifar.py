@@ -18,12 +18,12 @@ cross-entropy on the clean view plus 12 x the Jensen-Shannon divergence of (clea
 each batch with MiAMix (Liang et al. 2023, arXiv:2308.02804; soft labels) after the loader, on the training
 device, on top of --method (``--method none --miamix`` is MiAMix alone).
 
-Seeding: every random draw is a function of (--seed, epoch, index): the shuffle order comes from a generator
-seeded per epoch, the crop, flip and mixing of a sample from its own generator (MixingDataset's ``seed``), and
-the MiAMix mix of batch b from (seed, epoch, b). So the data do not depend on --workers, and a run resumed with
---resume continues exactly where the saved one stopped: a checkpoint needs no random state, only the model, the
-optimiser, the schedule and the epoch. (MiAMix's ``collate`` is not used: in a worker it draws from the worker's
-torch seed, which depends on the number of workers.)
+Seeding: every random draw is a function of (--seed, epoch, index): the shuffle order comes from fractalgen's
+EpochSampler, which hands the epoch to the workers with every index; the crop, flip and mixing of a sample from
+its own generator (MixingDataset's ``seed``), and the MiAMix mix of batch b from (seed, epoch, b). So the data do
+not depend on --workers, and a run resumed with --resume continues exactly where the saved one stopped: a
+checkpoint needs no random state, only the model, the optimiser, the schedule and the epoch. (MiAMix's
+``collate`` is not used: it draws from each worker's own stream, so the mixes would depend on --workers.)
 
 Evaluation: the test error after each epoch, then the corruption errors: on CIFAR-10-C / CIFAR-100-C with
 --cifar-c DIR (the 15 benchmark corruptions, or those named by --corruptions), else on the test split under the
@@ -56,12 +56,11 @@ from corruptions import CIFAR_C_BENCHMARK, CORRUPTIONS, SEVERITIES, CorruptionEr
 from fractalgen import FractalgenError, image_rng
 from fractalgen.mixing import METHODS, FractalSource, MiAMix
 from fractalgen.mixing.base import to_float
-from fractalgen.mixing.torch import MixingDataset, worker_init_fn
+from fractalgen.mixing.torch import EpochSampler, MixingDataset, jsd_loss
 
 MEAN_STD = ([0.5] * 3, [0.5] * 3)  # the normalisation of the reference CIFAR code
-#: This script's random streams (fractalgen's own are small numbers): the order per epoch, MiAMix per batch,
-#: the fake data.
-STREAM_ORDER, STREAM_MIAMIX, STREAM_FAKE = 0xE2, 0xE3, 0xE4
+#: This script's random streams (fractalgen's own are small numbers): MiAMix per batch, the fake data.
+STREAM_MIAMIX, STREAM_FAKE = 0xE3, 0xE4
 CHECKPOINT_FORMAT = "fractalgen-train-cifar/1"
 #: The flags a resumed run must share with the saved one to continue it exactly (besides the mixing method's
 #: repr, which names the fractal set and every hyper-parameter, and the training set's size and classes).
@@ -153,17 +152,8 @@ class CropFlipThen:
         crop = np.ascontiguousarray(crop[:, ::-1] if flip else crop)
         return to_float(crop) if self.aug is None else self.aug.augment(crop, rng)
 
-    def reseed(self, seed) -> None:
-        if self.aug is not None:
-            self.aug.reseed(seed)
-
     def __repr__(self) -> str:
         return f"crop, flip, then {'no mixing' if self.aug is None else repr(self.aug)}"
-
-
-def epoch_seed(seed: int, epoch: int) -> int:
-    """The seed of the loader's generator in an epoch: the shuffle order and the workers' torch seeds."""
-    return int(image_rng(seed, epoch, 0, STREAM_ORDER).integers(2 ** 63))
 
 
 # -- model: ResNet-18 for 32 x 32 inputs (3x3 stem, no max-pool)
@@ -205,16 +195,6 @@ class ResNet18(nn.Module):
 
 
 # -- training
-
-
-def jsd_loss(logits: torch.Tensor, targets: torch.Tensor, n: int) -> torch.Tensor:
-    """AugMix's loss on (clean, aug1, aug2) logits stacked along the batch: cross-entropy of the clean view plus
-    12 x the Jensen-Shannon divergence of the three predictions."""
-    clean, aug1, aug2 = torch.split(logits, n)
-    p = [F.softmax(v, dim=1) for v in (clean, aug1, aug2)]
-    mixture = torch.clamp((p[0] + p[1] + p[2]) / 3, 1e-7, 1).log()
-    kl = sum(F.kl_div(mixture, q, reduction="batchmean") for q in p)
-    return F.cross_entropy(clean, targets) + 12 * kl / 3
 
 
 def train_step(net, images, targets, optimizer, scheduler) -> float:
@@ -433,9 +413,8 @@ def run(args: argparse.Namespace) -> None:
     aug, mix = make_mixing(args, classes)
     suite = corruption_suite(args, classes)
     train = MixingDataset(Arrays(train_x, train_y), aug, normalize=MEAN_STD, seed=args.seed)
-    generator = torch.Generator()
-    loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
-                        worker_init_fn=worker_init_fn, drop_last=True, generator=generator)
+    sampler = EpochSampler(train, shuffle=True, seed=args.seed)  # hands (epoch, index) to the workers
+    loader = DataLoader(train, batch_size=args.batch_size, sampler=sampler, num_workers=args.workers, drop_last=True)
     net = ResNet18(classes, args.width).to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=0.9, weight_decay=args.wd, nesterov=True)
     total = args.epochs * len(loader)
@@ -454,8 +433,7 @@ def run(args: argparse.Namespace) -> None:
           f"{args.batch_size}, {args.workers} workers, {aug!r}")
 
     for epoch in range(start, args.stop_after or args.epochs):
-        train.set_epoch(epoch)
-        generator.manual_seed(epoch_seed(args.seed, epoch))
+        sampler.set_epoch(epoch)
         t0 = time.time()
         loss = train_epoch(net, loader, optimizer, scheduler, device, mix, args.seed, epoch)
         history.append({"epoch": epoch + 1, "loss": loss, "test_error": error_rate(net, test_x, test_y, device)})

@@ -14,8 +14,8 @@ import types
 from typing import TYPE_CHECKING
 
 from ._lazy import lazy_attributes
-from .errors import (CorruptShardError, FractalgenError, ImageInputError, NoStoreError, ParamsError, RecipeError,
-                     RenderError, StoreError)
+from .errors import (CorruptShardError, FractalgenError, FractalgenWarning, ImageInputError, NoStoreError,
+                     ParamsError, RecipeError, RenderError, SettingsError, StoreError)
 
 # The rest is imported on first use (see fractalgen._lazy).
 _LAZY = {
@@ -51,7 +51,8 @@ sys.modules[__name__].__class__ = _Package
 __version__ = "0.1.0"
 
 __all__ = [
-    "FAMILIES", "CorruptShardError", "FractalgenError", "ImageInputError", "NoStoreError", "ParamsError", "Recipe", "RecipeError",
-    "RenderError", "Store", "StoreError", "generate", "image_rng", "load_recipe", "open_store", "presets", "render",
+    "FAMILIES", "CorruptShardError", "FractalgenError", "FractalgenWarning", "ImageInputError", "NoStoreError",
+    "ParamsError", "Recipe", "RecipeError", "RenderError", "SettingsError", "Store", "StoreError", "generate",
+    "image_rng", "load_recipe", "open_store", "presets", "render",
     "set_threads", "threads", "__version__",
 ]

@@ -16,6 +16,11 @@ class RecipeError(FractalgenError, ValueError):
     """A recipe (TOML file, preset name or override) is malformed or out of range."""
 
 
+class SettingsError(FractalgenError, ValueError):
+    """A mixing method, fractal source, mixing dataset or sampler got a bad setting (a beta that is not a finite
+    positive number, an unknown preset, an ``rng`` that is not None, an int or a Generator...)."""
+
+
 class RenderError(FractalgenError):
     """A recipe cannot produce an image, e.g. no draw passes the quality gate within ``max_draws``."""
 
@@ -48,6 +53,20 @@ class MissingExtraError(FractalgenError, ImportError):
     (e.g. ``pip install "fractalgen[dask]"``)."""
 
 
-class ReleasedVariantWarning(UserWarning):
+class FractalgenWarning(UserWarning):
+    """Base class of fractalgen's warnings: something works, but probably not as the user meant."""
+
+
+class ReleasedVariantWarning(FractalgenWarning):
     """A mixing method was made with ``variant="released"``: it reproduces the authors' released code, defects
     included (issued once per method and process)."""
+
+
+class UpsampleWarning(FractalgenWarning):
+    """A fractal source enlarges its images to reach the training size: the fractals come out blurred. Make the
+    set at least as large as ``scale * size`` (or pass a smaller ``scale``)."""
+
+
+class RepeatedSampleWarning(FractalgenWarning):
+    """A seeded MixingDataset was asked for the same sample twice in one epoch: it would give the same
+    augmentation again. Use an EpochSampler (or call ``set_epoch`` before each epoch)."""

@@ -14,6 +14,7 @@ of the same image; the number of draws taken is stored with the image's paramete
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ import numpy as np
 from .errors import RecipeError, RenderError
 from .render import FAMILIES, RENDER_VERSION
 from .render.quality import Rejected
+from .seeding import STREAM_FAMILY, STREAM_MIXING, STREAM_PARAMS, derive  # noqa: F401
 from .schema import Bool, Int, Weights, describe, parse_section, section_to_dict, setting, short_repr
 
 if sys.version_info >= (3, 11):
@@ -35,20 +37,12 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 PRESET_DIR = Path(__file__).parent / "presets"
-_U32 = 0xFFFFFFFF
-#: Independent random streams of one image draw.
-STREAM_PARAMS, STREAM_FAMILY = 1, 2
-#: The stream of the augmentation of training sample ``index`` in epoch ``draw`` (fractalgen.mixing).
-STREAM_MIXING = 3
 
 
 def image_rng(seed: int, index: int, draw: int = 0, stream: int = STREAM_PARAMS) -> np.random.Generator:
-    """The generator of draw ``draw`` of image ``index`` of a set seeded ``seed``.
-
-    The entropy is always six 32-bit words, so no two (seed, index, draw, stream) share a stream
-    (numpy's SeedSequence pads short entropy with zeros, so [s, i] and [s, i, 0] would collide).
-    """
-    return np.random.default_rng([seed & _U32, seed >> 32, index & _U32, index >> 32, draw, stream])
+    """The generator of draw ``draw`` of image ``index`` of a set seeded ``seed`` (:func:`fractalgen.seeding.derive`,
+    the one place that derives generators)."""
+    return derive(seed, index, draw, stream)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,11 +114,16 @@ class Recipe:
     # -- drawing images
     def pick_family(self, index: int) -> str:
         """The family of image ``index`` (drawn once per image, so gate redraws keep the family weights)."""
-        names = list(self.sections_used)
+        names = self._family_names
         if len(names) == 1:
             return names[0]
         w = np.array([self.family[n] for n in names])
         return names[int(image_rng(self.seed, index, 0, STREAM_FAMILY).choice(len(names), p=w / w.sum()))]
+
+    @functools.cached_property
+    def _family_names(self) -> tuple[str, ...]:
+        """The families drawn from, in the recipe's order (asked once per image: computed once)."""
+        return tuple(name for name, _ in self.settings.family)
 
     @property
     def sections_used(self) -> dict[str, Any]:

@@ -159,7 +159,10 @@ class Choices(Spec):
 
 
 def pick(rng: Any, options: Sequence) -> Any:
-    """One of ``options`` drawn uniformly with ``rng``: how an image uses a :class:`Choices` setting."""
+    """One of ``options`` drawn uniformly with ``rng``: how an image uses a :class:`Choices` setting. A single
+    option takes no call: ``rng.integers(1)`` draws nothing from the stream (numpy returns 0 for an empty range)."""
+    if len(options) == 1:
+        return options[0]
     return options[int(rng.integers(len(options)))]
 
 

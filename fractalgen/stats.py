@@ -38,11 +38,14 @@ noisy copy within 8 bits of its original.
 
 The nearest distances are exact: every distinct hash is compared with every other (4 popcounts per pair, in
 parallel threads of the calling process), about 6 x 10^8 pairs per second per core, so a set of 100,000
-distinct images adds about 15 core-seconds; repeated hashes are found by sorting and cost nothing.
+distinct images adds about 15 core-seconds (measure a sample of larger sets: ``measure_sets(count=...)``);
+repeated hashes are found by sorting and cost nothing.
 
 Speed: the measures are one numba pass over each image, run over whole batches read from the store; a set is cut
 into pieces of at most :data:`TASK_IMAGES` images (within one shard), which run on a ``spawn`` pool of worker
-processes with one numba thread each (benchmarks/bench_stats.py).
+processes with one numba thread each from :data:`~fractalgen.stats_names.POOL_MIN_IMAGES` images on (a worker
+costs about 1.5 CPU-seconds to start), in the calling process below. Reading the store (gzip decoding and its
+checks) costs about 4 times what the measures do (benchmarks/bench_stats.py).
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ from numba import prange
 from ._jit import njit, njit_parallel, one_thread_per_worker
 from ._machine import available_cores, freeze_at_exit
 from .errors import ImageInputError, MissingExtraError, StoreError
-from .stats_names import DESCRIPTIONS, MEASURES, NEAR_BITS
+from .stats_names import DESCRIPTIONS, HASH_BITS, MEASURES, NEAR_BITS, POOL_MIN_IMAGES
 from .store import Store, open_store
 
 #: A pixel is filled when its luma differs from the background's (the most frequent luma) by more than this.
@@ -76,7 +79,7 @@ DHASH_MARGIN = 2
 DHASH_RELATIVE = 0.1
 #: dHash: rows of blocks (and columns - 1): HASH_ROWS x HASH_ROWS bits, in HASH_WORDS uint64 words.
 HASH_ROWS = 16
-HASH_BITS = HASH_ROWS * HASH_ROWS
+assert HASH_ROWS * HASH_ROWS == HASH_BITS
 HASH_WORDS = HASH_BITS // 64
 #: The measures the kernel computes per image (``nearest`` comes from the hashes of the whole set).
 PIXEL_MEASURES = MEASURES[:5]
@@ -85,9 +88,6 @@ PIXEL_MEASURES = MEASURES[:5]
 TASK_IMAGES = 2048
 #: Images read and measured at once in a task.
 BATCH = 256
-#: Below this many images, stats runs in the calling process unless workers are asked for (starting a pool of
-#: spawned processes costs more than measuring them).
-POOL_MIN_IMAGES = 16384
 INSTALL_PLOTS = 'pip install "fractalgen[plots]"'
 
 
@@ -261,15 +261,18 @@ def nearest_distances(hashes: Any) -> np.ndarray:
 
 @dataclasses.dataclass
 class SetStats:
-    """The measures of one set: ``values[m]`` is float64 (N,) for each measure ``m`` of
-    :data:`~fractalgen.stats_names.MEASURES`, in image order; ``hashes`` the dHashes."""
+    """The measures of one set (or of a sample of it): ``values[m]`` is float64 (N,) for each measure ``m`` of
+    :data:`~fractalgen.stats_names.MEASURES`, ``hashes`` the dHashes, row ``j`` being store image
+    ``indices[j]`` (in increasing order)."""
 
     name: str
     path: Path
     shape: tuple[int, int, int]
     values: dict[str, np.ndarray]
     hashes: np.ndarray
+    indices: np.ndarray
     near_bits: int = NEAR_BITS
+    of: int = 0  #: images in the store (``len(self)`` when every image was measured)
 
     def __len__(self) -> int:
         return len(self.hashes)
@@ -290,42 +293,64 @@ class SetStats:
         return {"mean": float(v.mean()), "std": float(v.std()), "min": float(v.min()), "p05": float(p05),
                 "median": float(median), "p95": float(p95), "max": float(v.max())}
 
-    def extremes(self, measure: str, k: int) -> tuple[list[int], list[int]]:
-        """Indices of the ``k`` images lowest in ``measure`` (lowest first) and the ``k`` highest (highest first);
-        ties go to the lower index."""
+    def extreme_rows(self, measure: str, k: int) -> tuple[list[int], list[int]]:
+        """Rows of the ``k`` images lowest in ``measure`` (lowest first) and of the ``k`` highest (highest
+        first); ties go to the lower row."""
         order = np.argsort(self.values[measure], kind="stable")
         k = min(k, len(order))
         high = np.argsort(-self.values[measure], kind="stable")[:k]
         return order[:k].tolist(), high.tolist()
 
+    def extremes(self, measure: str, k: int) -> tuple[list[int], list[int]]:
+        """Store indices of the ``k`` images lowest in ``measure`` and of the ``k`` highest
+        (:meth:`extreme_rows`)."""
+        low, high = self.extreme_rows(measure, k)
+        return self.indices[low].tolist(), self.indices[high].tolist()
+
     def to_dict(self, by: str = "entropy", k: int = 4) -> dict[str, Any]:
         low, high = self.extremes(by, k)
-        return {"name": self.name, "path": str(self.path), "images": len(self), "shape": list(self.shape),
+        return {"name": self.name, "path": str(self.path), "images": len(self), "of": self.of,
+                "shape": list(self.shape),
                 "near_bits": self.near_bits, "near_duplicates": self.near_duplicates,
                 "near_duplicate_rate": self.near_duplicate_rate,
                 "measures": {m: self.summary(m) for m in MEASURES},
                 "extremes": {"by": by, "lowest": low, "highest": high}}
 
 
-def _measure_range(store: Store, start: int, stop: int, report=None) -> tuple[int, np.ndarray, np.ndarray]:
-    """The pixel measures and hashes of images ``start..stop-1`` of a store, read :data:`BATCH` at a time."""
-    values = np.empty((stop - start, len(PIXEL_MEASURES)), np.float64)
-    hashes = np.empty((stop - start, HASH_WORDS), np.uint64)
-    for a in range(start, stop, BATCH):
-        b = min(a + BATCH, stop)
-        values[a - start:b - start], hashes[a - start:b - start] = measure_images(store[a:b])
+def _read(store: Store, idx: np.ndarray) -> np.ndarray:
+    """Images ``idx`` (increasing) of a store: one slice when they are consecutive."""
+    if idx[-1] - idx[0] + 1 == len(idx):
+        return store[int(idx[0]):int(idx[-1]) + 1]
+    return np.stack([store[int(i)] for i in idx])
+
+
+def _measure_rows(store: Store, pos: int, idx: np.ndarray, report=None) -> tuple[int, np.ndarray, np.ndarray]:
+    """The pixel measures and hashes of images ``idx`` of a store (rows ``pos...`` of its set), read
+    :data:`BATCH` at a time."""
+    values = np.empty((len(idx), len(PIXEL_MEASURES)), np.float64)
+    hashes = np.empty((len(idx), HASH_WORDS), np.uint64)
+    for a in range(0, len(idx), BATCH):
+        b = min(a + BATCH, len(idx))
+        values[a:b], hashes[a:b] = measure_images(_read(store, idx[a:b]))
         if report is not None:
             report(b - a)
-    return start, values, hashes
+    return pos, values, hashes
 
 
-def _tasks(store: Store) -> list[tuple[int, int]]:
-    """(start, stop) pieces of at most :data:`TASK_IMAGES` images, none crossing a shard."""
+def _tasks(store: Store, indices: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(first row, store indices) pieces of the increasing ``indices``: at most :data:`TASK_IMAGES` images each,
+    none crossing a shard."""
     out = []
-    for k in range(store.plan.n_shards):
-        first, count = store.plan.shard(k)
-        out += [(a, min(a + TASK_IMAGES, first + count)) for a in range(first, first + count, TASK_IMAGES)]
+    shard = indices // store.plan.shard_size
+    for start, stop in zip(*_runs(shard)):
+        out += [(a, indices[a:min(a + TASK_IMAGES, stop)]) for a in range(start, stop, TASK_IMAGES)]
     return out
+
+
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and stops of the runs of equal values in ``keys``."""
+    cut = np.flatnonzero(np.diff(keys)) + 1
+    return np.concatenate([[0], cut]).astype(np.int64), np.concatenate([cut, [len(keys)]]).astype(np.int64)
 
 
 def _init_worker(parent: int) -> None:
@@ -343,25 +368,32 @@ def _names(paths: Sequence[Path]) -> list[str]:
     return [s if short.count(s) == 1 else str(p) for s, p in zip(short, paths)]
 
 
-def measure_sets(stores: Sequence[str | os.PathLike | Store], *, workers: int | None = None,
-                 progress: bool = True, near_bits: int = NEAR_BITS) -> list[SetStats]:
-    """The measures of every image of each store (paths or open stores), one :class:`SetStats` per store.
+def measure_sets(stores: Sequence[str | os.PathLike | Store], *, count: int | None = None, seed: int = 0,
+                 workers: int | None = None, progress: bool = True, near_bits: int = NEAR_BITS) -> list[SetStats]:
+    """The measures of every image of each store (paths or open stores), one :class:`SetStats` per store; with
+    ``count``, of a seeded random sample of at most ``count`` images of each (the sample ``fractalgen show -n
+    COUNT -s SEED`` shows), whose near-duplicate rate is then the sample's.
 
     Runs in this process for sets under :data:`POOL_MIN_IMAGES` images in all (unless ``workers`` is given),
     else on ``workers`` spawned processes (default: every core) with one numba thread each; the numbers are the
     same either way. A script calling this with several workers needs the ``if __name__ == "__main__":`` guard.
     """
     from .store.build import _sigint_ignored, _stop, progress_bar
+    from .store.export import random_indices
 
-    if isinstance(near_bits, bool) or not isinstance(near_bits, int) or not 0 <= near_bits <= 64:
-        raise StoreError(f"near_bits = {near_bits!r}: pass a number of dHash bits from 0 to 64")
+    if isinstance(near_bits, bool) or not isinstance(near_bits, int) or not 0 <= near_bits <= HASH_BITS:
+        raise StoreError(f"near_bits = {near_bits!r}: pass a number of dHash bits from 0 to {HASH_BITS}")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        raise StoreError(f"count = {count!r}: pass a positive number of images, or None for all")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise StoreError(f"workers = {workers!r}: pass a positive number of processes, or None for every core")
     opened = [open_store(s) for s in stores]
     if not opened:
         raise StoreError("no store given: pass one or more store directories")
-    tasks = [(s, a, b) for s, store in enumerate(opened) for a, b in _tasks(store)]
-    total = sum(len(store) for store in opened)
+    chosen = [np.arange(len(store), dtype=np.int64) if count is None or count >= len(store)
+              else np.asarray(random_indices(len(store), count, seed), np.int64) for store in opened]
+    tasks = [(s, pos, idx) for s, store in enumerate(opened) for pos, idx in _tasks(store, chosen[s])]
+    total = sum(map(len, chosen))
     n_workers = min(available_cores() if workers is None else workers, len(tasks))
     if workers is None and total < POOL_MIN_IMAGES:
         n_workers = 1
@@ -370,15 +402,15 @@ def measure_sets(stores: Sequence[str | os.PathLike | Store], *, workers: int | 
     measure_images(np.zeros((1, 9, 9, 1), np.uint8))
     with progress_bar(total, "measuring", progress) as bar:
         if n_workers <= 1:
-            for s, a, b in tasks:
-                _, values, hashes = _measure_range(opened[s], a, b, bar.update)
-                parts[s][a] = values, hashes
+            for s, pos, idx in tasks:
+                _, values, hashes = _measure_rows(opened[s], pos, idx, bar.update)
+                parts[s][pos] = values, hashes
         else:
             executor = cf.ProcessPoolExecutor(n_workers, mp_context=mp.get_context("spawn"),
                                               initializer=_init_worker, initargs=(os.getpid(),))
             try:
                 with _sigint_ignored():  # workers start with the first submit
-                    futures = {executor.submit(_measure_range, opened[s], a, b): s for s, a, b in tasks}
+                    futures = {executor.submit(_measure_rows, opened[s], pos, idx): s for s, pos, idx in tasks}
                 for fut in cf.as_completed(futures):
                     start, values, hashes = fut.result()
                     parts[futures[fut]][start] = values, hashes
@@ -395,13 +427,13 @@ def measure_sets(stores: Sequence[str | os.PathLike | Store], *, workers: int | 
         if store is not given:  # opened here: close its shard files
             store.close()
     out = []
-    for store, name, got in zip(opened, _names([st.path for st in opened]), parts):
+    for store, name, got, idx in zip(opened, _names([st.path for st in opened]), parts, chosen):
         starts = sorted(got)
         values = np.concatenate([got[a][0] for a in starts])
         hashes = np.concatenate([got[a][1] for a in starts])
         columns = {m: values[:, j] for j, m in enumerate(PIXEL_MEASURES)}
         columns["nearest"] = nearest_distances(hashes).astype(np.float64)
-        out.append(SetStats(name, store.path, store.shape, columns, hashes, near_bits))
+        out.append(SetStats(name, store.path, store.shape, columns, hashes, idx, near_bits, len(store)))
     return out
 
 
@@ -413,8 +445,10 @@ def table_lines(sets: Sequence[SetStats]) -> list[str]:
     lines = []
     for st in sets:
         h, w, c = st.shape
-        lines.append(f"{st.name}: {len(st)} images {h}x{w}x{c}, near-duplicates {100 * st.near_duplicate_rate:.2f}% "
-                     f"({st.near_duplicates} within {st.near_bits} dHash bits of another image)")
+        sample = f" (a sample of {st.of})" if st.of > len(st) else ""
+        lines.append(f"{st.name}: {len(st)} images{sample} {h}x{w}x{c}, near-duplicates "
+                     f"{100 * st.near_duplicate_rate:.2f}% ({st.near_duplicates} within {st.near_bits} dHash bits of "
+                     "another image)")
         lines.append(f"  {'measure':<14}{'mean':>9}{'std':>9}{'p05':>9}{'median':>9}{'p95':>9}")
         for m in MEASURES:
             s = st.summary(m)
@@ -479,7 +513,11 @@ def draw(sets: Sequence[SetStats], out: str | os.PathLike, by: str = "entropy", 
         else:
             bins = np.linspace(lo, hi, 41) if hi > lo else np.linspace(lo - 0.5, hi + 0.5, 3)
         for st, v, colour in zip(sets, data, colours):
-            label = f"{st.name} ({len(st)} images, {100 * st.near_duplicate_rate:.1f}% near-dup.)"
+            sample = f" of {st.of}" if st.of > len(st) else ""
+            label = f"{st.name} ({len(st)}{sample} images, {100 * st.near_duplicate_rate:.1f}% near-dup.)"
+            if v.min() == v.max():  # one value (a grayscale set's colourfulness): a line, not a spike
+                ax.axvline(float(v[0]), color=colour, linewidth=2, label=label)
+                continue
             ax.hist(v, bins=bins, density=True, histtype="stepfilled", alpha=0.3, color=colour)
             ax.hist(v, bins=bins, density=True, histtype="step", linewidth=1.4, color=colour, label=label)
         ax.set_title(measure, fontsize=11)
@@ -487,11 +525,12 @@ def draw(sets: Sequence[SetStats], out: str | os.PathLike, by: str = "entropy", 
         ax.tick_params(labelsize=7.5)
         ax.set_yticks([])
         if m == 0:
-            ax.legend(fontsize=7.5, loc="best", frameon=False)
+            fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncol=min(len(sets), 3),
+                       fontsize=8.5, frameon=False)
     for s, (st, colour) in enumerate(zip(sets, colours)):
-        low, high = st.extremes(by, k)
+        low, high = st.extreme_rows(by, k)
         with open_store(st.path) as store:
-            strip = _strip(store, low, high)
+            strip = _strip(store, st.indices[low].tolist(), st.indices[high].tolist())
         ax = fig.add_subplot(grid[2 + s, :])
         ax.imshow(strip, interpolation="nearest")
         ax.set_axis_off()

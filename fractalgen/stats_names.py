@@ -14,5 +14,12 @@ DESCRIPTIONS = {
     "nearest": "dHash bits (of 256) off the set's nearest other image",
 }
 
+#: Bits of the dHash (16 x 16 comparisons of block means; see fractalgen.stats).
+HASH_BITS = 256
 #: An image is a near-duplicate when another image of its set has a dHash this many bits away or fewer.
 NEAR_BITS = 8
+
+#: Below this many images in all, stats runs in the calling process unless workers are asked for: a spawned
+#: worker takes about 1.5 s to start (numba, h5py, the cached kernels), the time one process measures some 20,000
+#: images at 64 px in (benchmarks/bench_stats.py).
+POOL_MIN_IMAGES = 50_000

@@ -208,16 +208,16 @@ def test_fractal_source_refuses_sizes_and_scales_it_cannot_serve(kwargs, message
     from fractalgen.mixing import FractalSource
 
     arr = np.zeros((2, 16, 16, 3), np.uint8)
-    with pytest.raises(fg.RecipeError, match=message):
+    with pytest.raises(fg.SettingsError, match=message):
         FractalSource(arr, **{"size": 8, **kwargs}, in_memory=False).sample()
 
 
-def test_fractal_mask_mix_on_an_empty_batch():
+def test_fractal_mask_mix_on_an_empty_image():
     from fractalgen.mixing import FractalMaskMix, FractalSource
 
-    mix = FractalMaskMix(FractalSource(np.zeros((2, 16, 16, 3), np.uint8), 16), seed=0)
-    with pytest.raises(fg.ImageInputError, match="empty batch"):
-        mix(np.zeros((0, 16, 16, 3), np.uint8))
+    mix = FractalMaskMix(FractalSource(np.zeros((2, 18, 18, 3), np.uint8), 16), seed=0)
+    with pytest.raises(fg.ImageInputError, match=r"expected an \(H, W, 3\) image, got shape \(0, 16, 3\)"):
+        mix(np.zeros((0, 16, 3), np.uint8))
 
 
 # -- selections and output files

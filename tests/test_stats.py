@@ -258,7 +258,7 @@ def generated(tmp_path_factory):
 
 def test_the_numbers_do_not_depend_on_the_workers(generated, monkeypatch):
     monkeypatch.setattr(stats, "TASK_IMAGES", 5)  # pieces 5 + 5 + 2, 5 + 5 + 2, 5 + 1: finishing out of order
-    assert len(stats._tasks(fg.open_store(generated))) == 8
+    assert len(stats._tasks(fg.open_store(generated), np.arange(30))) == 8
     one, = stats.measure_sets([generated], workers=1, progress=False)
     two, = stats.measure_sets([generated], workers=2, progress=False)
     for m in MEASURES:
@@ -267,6 +267,23 @@ def test_the_numbers_do_not_depend_on_the_workers(generated, monkeypatch):
     with fg.open_store(generated) as store:  # and they are the images' own
         values, hashes = stats.measure_images(store[:])
     assert np.array_equal(values[:, 1], one.values["entropy"]) and np.array_equal(hashes, one.hashes)
+
+
+def test_a_sample_measures_the_images_show_would_show(generated):
+    from fractalgen.store.export import random_indices
+
+    full, = stats.measure_sets([generated], progress=False)
+    part, = stats.measure_sets([generated], count=10, seed=3, progress=False)
+    assert part.indices.tolist() == random_indices(30, 10, 3) and len(part) == 10 and part.of == 30
+    for m in stats.PIXEL_MEASURES:  # the same images, the same numbers
+        assert np.array_equal(part.values[m], full.values[m][part.indices]), m
+    assert part.values["nearest"].tolist() == nearest_ref(part.hashes)  # nearest within the sample
+    low, high = part.extremes("entropy", 2)  # store indices
+    assert full.values["entropy"][low[0]] == part.values["entropy"].min()
+    assert full.values["entropy"][high[0]] == part.values["entropy"].max()
+    assert stats.table_lines([part])[0].startswith("ifs: 10 images (a sample of 30) 32x32x3")
+    every, = stats.measure_sets([generated], count=99, progress=False)
+    assert len(every) == 30 and np.array_equal(every.hashes, full.hashes)
 
 
 def test_summaries_extremes_and_the_table(generated):
@@ -289,7 +306,9 @@ def test_bad_arguments(tmp_path, generated):
     with pytest.raises(StoreError, match="does not exist"):
         stats.measure_sets([tmp_path / "nowhere"], progress=False)
     with pytest.raises(StoreError, match="near_bits"):
-        stats.measure_sets([generated], near_bits=65, progress=False)
+        stats.measure_sets([generated], near_bits=257, progress=False)
+    with pytest.raises(StoreError, match="count"):
+        stats.measure_sets([generated], count=0, progress=False)
     with pytest.raises(StoreError, match="workers"):
         stats.measure_sets([generated], workers=0, progress=False)
     with pytest.raises(StoreError, match="no store given"):

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import click
 
-from ..errors import FractalgenError, ImageInputError, NoStoreError, ParamsError, RecipeError
+from ..errors import FractalgenError, ImageInputError, NoStoreError, ParamsError, RecipeError, SettingsError
 
 #: The errors that mean the user's input is wrong (exit 2); every other FractalgenError is a failure (exit 1).
-BAD_INPUT = (RecipeError, ParamsError, ImageInputError, NoStoreError)
+BAD_INPUT = (RecipeError, ParamsError, ImageInputError, NoStoreError, SettingsError)
 
 
 class UserError(click.ClickException):

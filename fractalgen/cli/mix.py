@@ -64,7 +64,7 @@ def mix(source, image, method, preset, variant, count, size, seed, fractals, onl
     import warnings
 
     from ..errors import ReleasedVariantWarning
-    from ..mixing import METHODS, FractalMaskMix, FractalSource
+    from ..mixing import METHODS, FractalSource
     from ..mixing.base import released_note
     from ..sheet import contact_sheet, save_png
 
@@ -79,23 +79,16 @@ def mix(source, image, method, preset, variant, count, size, seed, fractals, onl
         fractal_source = FractalSource.from_name(source, size, n=fractals, seed=seed)
         what = f"{len(fractal_source)} fractals"
     seed = 0 if seed is None else seed
-    if method == "fractalmaskmix":
-        if variant != "paper":
-            raise click.BadParameter("the MiAMix masks have no released variant; drop --variant or pick "
-                                     "--method pixmix, ipmix or layermix", param_hint="--variant")
-        aug, preset = FractalMaskMix(fractal_source, seed=seed), "MiAMix defaults"
-    else:
-        with warnings.catch_warnings():  # said below in one line, not Python's two-line warning format
-            warnings.simplefilter("ignore", ReleasedVariantWarning)
-            aug = METHODS[method](fractal_source, preset, seed=seed, variant=variant)
-        if variant == "released":
-            click.echo(f"note: {released_note(type(aug).__name__, aug.RELEASED_DEFECTS)}", err=True)
-        preset = f"{preset}, variant {variant}"
+    with warnings.catch_warnings():  # said below in one line, not Python's two-line warning format
+        warnings.simplefilter("ignore", ReleasedVariantWarning)
+        aug = METHODS[method](fractal_source, preset, seed=seed, variant=variant)
+    if variant == "released":
+        click.echo(f"note: {released_note(type(aug).__name__, aug.RELEASED_DEFECTS)}", err=True)
     views = [aug(img) for _ in range(count)]
     names = ["input", *(str(i) for i in range(1, count + 1))] if labels else None
     tile = tile or size * max(1, -(-MIN_TILE // size))
     save_png(contact_sheet([img, *views], cols=cols, labels=names, tile=tile), out)
-    click.echo(f"wrote {out}: the input and {count} {type(aug).__name__} views (preset {preset}, {size}px, "
+    click.echo(f"wrote {out}: the input and {count} {type(aug).__name__} views (preset {preset}, variant {variant}, {size}px, "
                f"{what} from {source})")
 
 

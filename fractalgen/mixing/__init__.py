@@ -13,25 +13,26 @@ renders fresh ones inside each process, :class:`OnlineSource`), :mod:`.ops` (the
 equal to PIL's), :mod:`.blend` (add, multiply, random pixels, random elements), the methods :class:`PixMix`,
 :class:`IPMix`, :class:`LayerMix`; :mod:`.masks` (MixUp, CutMix, FMix, GridMix, GMix, AGMix masks),
 :class:`MiAMix` (label-mixing over a batch) and :class:`FractalMaskMix` (those masks mixing a fractal into an
-image, label-preserving); and :mod:`fractalgen.mixing.torch` (a Dataset wrapper and ``worker_init_fn``;
+image, label-preserving); and :mod:`fractalgen.mixing.torch` (MixingDataset, EpochSampler, jsd_loss;
 the only module that imports torch).
 
-Randomness protocol (MiAMix and any later method follow it):
+The protocol of every method (PixMix, IPMix, LayerMix, FractalMaskMix, and MiAMix on batches):
 
-- No global random state is read or written. Every draw comes from an explicit ``np.random.Generator``.
-- A method takes ``seed=None`` and owns a generator seeded from it. ``method(img, rng=None)`` draws from the
-  ``rng`` given, else from its own. ``method.reseed(seed)`` replaces its own generator.
-- A random step splits into ``plan = method.sample_params(rng, (H, W))``, a JSON-ready dict of every choice, and
-  the deterministic ``method.apply(x, fractal, plan)``; image ops (``ops.sample_params`` / ``ops.apply``) and
-  blends (``blend.sample_params`` / ``blend.blend``) split the same way. Random masks are drawn as a 64-bit key
-  whose splitmix64 stream the kernel expands, so the params stay small.
-- Per-sample streams: :func:`sample_rng` ``(seed, epoch, index)`` is the generator of one training sample, a pure
-  function of the three (``fractalgen.recipe.image_rng`` with the stream ``STREAM_MIXING``).
-  ``MixingDataset(..., seed=S)`` uses it, so the augmented data do not depend on the number of workers or
-  the order of loading. Without a seed, ``worker_init_fn`` re-seeds each DataLoader worker's copy of the
-  method from torch's per-worker seed: different streams per worker, reproducible under ``torch.manual_seed``.
-- One fractal is drawn per training sample (from the same generator, after the plans), only if a plan uses it,
-  and shared by the views of that sample.
+- Settings are checked when the method is made (:mod:`.settings`); a bad one raises
+  :class:`~fractalgen.errors.SettingsError` naming the setting and the fix.
+- ``params = method.sample_params(rng, (H, W))`` (MiAMix: ``(rng, batch_size, (H, W))``) draws every random
+  choice into a JSON-ready dict; ``method.apply(x, fractal, params)`` (MiAMix: ``apply(images, labels,
+  params)``) is deterministic; ``method(img, rng=None)`` does both. ``rng`` is None, an int or a Generator.
+- Randomness (:mod:`fractalgen.seeding`, the one place that derives generators): no global random state is read
+  or written. Without an ``rng``, a method draws from its own stream, which every process rebuilds for itself
+  (fresh OS entropy if unseeded; from ``seed`` in the process that made it, and from (seed, torch's worker seed) in
+  a DataLoader worker), so workers never share a stream and epochs never repeat. ``MixingDataset(..., seed=S)``
+  with an ``EpochSampler`` augments sample i of epoch e with ``sample_rng(S, e, i)``: reproducible and
+  independent of the number of workers (see docs/mixing.md, "Randomness: the rules").
+- One fractal is drawn per training sample (from the same generator, after the params), only if the params use
+  it, and shared by the views of that sample.
+- Images: PIL, numpy (H, W, 3) uint8 or float in [0, 1], torch (3, H, W) uint8 or float; the same kind comes
+  back. Their size must match the source's (checked on every call).
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ from .online import OnlineSource
 from .pixmix import PixMix
 from .source import FractalSource
 
-#: method name -> class (the CLI's --method and examples/train_cifar.py use it)
-METHODS = {"pixmix": PixMix, "ipmix": IPMix, "layermix": LayerMix}
+#: method name -> class of the label-preserving methods (the CLI's --method and examples/train_cifar.py use it)
+METHODS = {"pixmix": PixMix, "ipmix": IPMix, "layermix": LayerMix, "fractalmaskmix": FractalMaskMix}
 
 __all__ = ["METHODS", "FractalMaskMix", "FractalSource", "IPMix", "LayerMix", "MiAMix", "MixingMethod",
            "OnlineSource", "PixMix", "as_rgb_uint8", "blend", "masks", "ops", "sample_rng"]

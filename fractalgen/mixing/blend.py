@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 from .._jit import njit
-from ..errors import ImageInputError, RecipeError
+from ..errors import ImageInputError, SettingsError
 from .._random import splitmix64
 
 BLENDS = ("add", "multiply", "random_pixels", "random_elements")
@@ -53,7 +53,7 @@ def sample_params(name: str, rng: np.random.Generator, beta: float) -> dict:
         return {"a": a, "b": b}
     if name in ("random_pixels", "random_elements"):
         return {"p": float(rng.random()), "key": int(rng.bit_generator.random_raw())}
-    raise RecipeError(f"unknown blend {name!r}; choose from {', '.join(BLENDS)}")
+    raise SettingsError(f"unknown blend {name!r}; choose from {', '.join(BLENDS)}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def blend_box(name: str, image: np.ndarray, partner: np.ndarray, box: tuple[int,
         _random_blend(image, partner, np.uint64(params["key"]), _threshold(params["p"]), channels, image,
                       top, left, bh, bw)
     else:
-        raise RecipeError(f"unknown blend {name!r}; choose from {', '.join(BLENDS)}")
+        raise SettingsError(f"unknown blend {name!r}; choose from {', '.join(BLENDS)}")
 
 
 def blend(name: str, x1: np.ndarray, x2: np.ndarray, **params) -> np.ndarray:
@@ -217,7 +217,7 @@ def blend(name: str, x1: np.ndarray, x2: np.ndarray, **params) -> np.ndarray:
     Two uint8 images take the table / kernel path; otherwise the formula is evaluated in floats (uint8 read as
     value / 255). The result has ``x1``'s dtype and lies in [0, 1]."""
     if name not in FLOAT_FORMULAS:
-        raise RecipeError(f"unknown blend {name!r}; choose from {', '.join(BLENDS)}")
+        raise SettingsError(f"unknown blend {name!r}; choose from {', '.join(BLENDS)}")
     for x in (x1, x2):
         if not isinstance(x, np.ndarray) or (x.dtype != np.uint8 and x.dtype.kind != "f"):
             got = x.dtype if isinstance(x, np.ndarray) else type(x).__name__

@@ -38,10 +38,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import RecipeError
 from . import blend
 from . import ops as image_ops
 from . import released_ops
+from . import settings as check
 from .base import MixingMethod
 
 CHAIN_LENGTHS = ("paper", "released")
@@ -91,21 +91,14 @@ class IPMix(MixingMethod):
                                           "patch_sizes": patch_sizes, "ops": ops, "chain_lengths": chain_lengths,
                                           "p_augmented": p_augmented}, views=views, seed=seed, variant=variant)
         s = self._settings
-        self.k = self._positive_int("k", s["k"])
-        self.t = self._positive_int("t", s["t"])
-        self.alpha = self._positive("alpha", s["alpha"])
-        self.patch_sizes = tuple(self._positive_int("patch size", p) for p in s["patch_sizes"])
-        if not self.patch_sizes:
-            raise RecipeError("patch_sizes is empty; pass e.g. (4, 8, 16, 32)")
-        if s["chain_lengths"] not in CHAIN_LENGTHS:
-            raise RecipeError(f"chain_lengths = {s['chain_lengths']!r}; choose 'paper' (1..t) or 'released' (0..t)")
-        self.chain_lengths = s["chain_lengths"]
-        p = s["p_augmented"]
-        if isinstance(p, bool) or not isinstance(p, (int, float, np.number)) or not 0 <= p <= 1:
-            raise RecipeError(f"p_augmented = {p!r} must be a probability in [0, 1], e.g. 0.5")
-        self.p_augmented = float(p)
+        self.k = check.integer("k", s["k"])
+        self.t = check.integer("t", s["t"])
+        self.alpha = check.positive("alpha", s["alpha"])
+        self.patch_sizes = check.integers("patch_sizes", s["patch_sizes"])
+        self.chain_lengths = check.choice("chain_lengths", s["chain_lengths"], CHAIN_LENGTHS)
+        self.p_augmented = check.probability("p_augmented", s["p_augmented"])
 
-    # -- drawing a plan
+    # -- drawing params
     def _length(self, rng: np.random.Generator) -> int:
         low = 1 if self.chain_lengths == "paper" else 0
         return low + int(rng.random() * (self.t + 1 - low))
@@ -119,7 +112,7 @@ class IPMix(MixingMethod):
         box = (released_ops.patch_box if self.variant == "released" else patch_box)(rng, shape, size)
         return {"box": box, "blend": name, "params": params, "partner": partner}
 
-    def sample_params(self, rng: np.random.Generator, shape: tuple[int, int]) -> dict:
+    def _draw(self, rng: np.random.Generator, shape: tuple[int, int]) -> dict:
         """``{"w": [k weights], "m", "chains": [{"kind": "image", "ops": [...]} or {"kind": "patch", "steps":
         [{"box": (top, left, h, w), "blend", "params", "partner": op or None (the fractal)}]}]}``."""
         if self.alpha >= 0.1:
@@ -141,12 +134,12 @@ class IPMix(MixingMethod):
                 chains.append({"kind": "patch", "steps": [self._patch_step(rng, shape) for _ in range(n)]})
         return {"variant": self.variant, "w": w, "m": m, "chains": chains}
 
-    def needs_fractal(self, plan: dict) -> bool:
-        return any(step["partner"] is None for c in plan["chains"] if c["kind"] == "patch" for step in c["steps"])
+    def needs_fractal(self, params: dict) -> bool:
+        return any(step["partner"] is None for c in params["chains"] if c["kind"] == "patch" for step in c["steps"])
 
     # -- pixels
     def chain(self, image: np.ndarray, fractal: np.ndarray | None, chain: dict, variant: str = "paper") -> np.ndarray:
-        """The uint8 result of one chain of a plan (``variant``: the plan's)."""
+        """The uint8 result of one chain of the params (``variant``: the params')."""
         if chain["kind"] == "image":
             out = image
             for name, params in chain["ops"]:
@@ -160,8 +153,8 @@ class IPMix(MixingMethod):
             mix_box(step["blend"], out, partner, step["box"], **step["params"])
         return out
 
-    def apply(self, image: np.ndarray, fractal: np.ndarray | None, plan: dict) -> np.ndarray:
-        """The view of ``plan``: float32 (H, W, 3) in [0, 1]."""
-        chains = [self.chain(image, fractal, c, plan["variant"]) for c in plan["chains"]]
-        m = plan["m"]
-        return blend.weighted_sum([*chains, image], [m * w for w in plan["w"]] + [1 - m])
+    def apply(self, image: np.ndarray, fractal: np.ndarray | None, params: dict) -> np.ndarray:
+        """The view of ``params``: float32 (H, W, 3) in [0, 1]."""
+        chains = [self.chain(image, fractal, c, params["variant"]) for c in params["chains"]]
+        m = params["m"]
+        return blend.weighted_sum([*chains, image], [m * w for w in params["w"]] + [1 - m])

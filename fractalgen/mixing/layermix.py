@@ -40,10 +40,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import RecipeError
+from ..errors import SettingsError
 from . import blend
 from . import ops as image_ops
 from . import released_ops
+from . import settings as check
 from .base import MixingMethod, to_float
 
 
@@ -71,17 +72,14 @@ class LayerMix(MixingMethod):
                  variant: str = "paper") -> None:
         super().__init__(source, preset, {"beta": beta, "severity": severity, "ops": ops,
                                           "fractal_gray": fractal_gray}, views=views, seed=seed, variant=variant)
-        gray = self._settings["fractal_gray"]
-        if not isinstance(gray, (bool, np.bool_)):
-            raise RecipeError(f"fractal_gray = {gray!r} must be True or False")
-        self.fractal_gray = bool(gray)
+        self.fractal_gray = check.boolean("fractal_gray", self._settings["fractal_gray"])
         self._ops = released_ops.LAYERMIX_OPS if self.variant == "released" else image_ops.OPS
         unknown = [name for name in self.ops if name not in self._ops]
         if unknown:
-            raise RecipeError(f"the released LayerMix has no op {unknown[0]!r}; choose from "
+            raise SettingsError(f"the released LayerMix has no op {unknown[0]!r}; choose from "
                               f"{', '.join(released_ops.LAYERMIX_OPS)}")
 
-    def sample_params(self, rng: np.random.Generator, shape: tuple[int, int]) -> dict:
+    def _draw(self, rng: np.random.Generator, shape: tuple[int, int]) -> dict:
         """``{"variant", "level": L, "op": name, "augs": [params of each Aug block], "blends": [(name, params) of
         each blend], "fractal": flips of the grayscale fractal or None}`` with only the draws sample L needs: L Aug
         blocks and L - 1 blends."""
@@ -96,21 +94,21 @@ class LayerMix(MixingMethod):
         return {"variant": self.variant, "level": level, "op": op, "augs": augs, "blends": blends,
                 "fractal": fractal}
 
-    def needs_fractal(self, plan: dict) -> bool:
-        return plan["level"] == 3
+    def needs_fractal(self, params: dict) -> bool:
+        return params["level"] == 3
 
-    def apply(self, image: np.ndarray, fractal: np.ndarray | None, plan: dict) -> np.ndarray:
-        """Sample ``plan["level"]`` of the pipeline: uint8 (H, W, 3), or float32 in the released variant, which
+    def apply(self, image: np.ndarray, fractal: np.ndarray | None, params: dict) -> np.ndarray:
+        """Sample ``params["level"]`` of the pipeline: uint8 (H, W, 3), or float32 in the released variant, which
         works on float images throughout."""
-        op, augs, blends = plan["op"], plan["augs"], plan["blends"]
-        if plan["level"] == 3 and plan["fractal"] is not None:
-            fractal = released_ops.fractal_view(fractal, **plan["fractal"])
-        if plan["variant"] == "released":
+        op, augs, blends = params["op"], params["augs"], params["blends"]
+        if params["level"] == 3 and params["fractal"] is not None:
+            fractal = released_ops.fractal_view(fractal, **params["fractal"])
+        if params["variant"] == "released":
             image, fractal = to_float(image), None if fractal is None else to_float(fractal)
-        run = (released_ops.LAYERMIX_OPS if plan["variant"] == "released" else image_ops.OPS)[op].apply
+        run = (released_ops.LAYERMIX_OPS if params["variant"] == "released" else image_ops.OPS)[op].apply
         out = run(image, **augs[0])
-        if plan["level"] >= 2:
+        if params["level"] >= 2:
             out = blend.blend(blends[0][0], out, run(image, **augs[1]), **blends[0][1])
-        if plan["level"] == 3:
+        if params["level"] == 3:
             out = run(blend.blend(blends[1][0], out, fractal, **blends[1][1]), **augs[2])
         return out

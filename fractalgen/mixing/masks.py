@@ -59,7 +59,9 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from .._jit import njit
-from ..errors import ImageInputError
+from ..errors import ImageInputError, SettingsError
+from ..seeding import Stream, as_rng
+from .settings import probability
 from ._backend import Backend, NumpyBackend, backend_for
 
 #: Default FMix decay power (FMix's default, used by MiAMix).
@@ -102,9 +104,8 @@ def check_lam(lam) -> tuple[np.ndarray, bool]:
 
 
 def check_probability(name: str, p) -> float:
-    if not 0.0 <= float(p) <= 1.0:
-        raise ImageInputError(f"{name} = {p!r} is not a probability; use a value in [0, 1]")
-    return float(p)
+    """A probability in [0, 1] (:func:`fractalgen.mixing.settings.probability`)."""
+    return probability(name, p)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -281,7 +282,7 @@ def method(name: str) -> MaskMethod:
     try:
         return METHODS[name]
     except (KeyError, TypeError):
-        raise ImageInputError(f"unknown mask method {name!r}; choose from {', '.join(METHODS)}") from None
+        raise SettingsError(f"unknown mask method {name!r}; choose from {', '.join(METHODS)}") from None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -514,13 +515,13 @@ class MaskAugment:
         self.p_smooth = check_probability("p_smooth", p_smooth)
         self.p_aug = check_probability("p_aug", p_aug)
         if not (0 <= rotate <= 180 and 0 <= shear < 90):
-            raise ImageInputError(f"rotate = {rotate!r}, shear = {shear!r} degrees are out of range; "
+            raise SettingsError(f"rotate = {rotate!r}, shear = {shear!r} degrees are out of range; "
                                   "use 0 <= rotate <= 180 and 0 <= shear < 90")
         if max_radius is not None and int(max_radius) < 1:
-            raise ImageInputError(f"max_radius = {max_radius!r} must be >= 1 (or None for 1/16 of the side)")
+            raise SettingsError(f"max_radius = {max_radius!r} must be >= 1 (or None for 1/16 of the side)")
         self.rotate, self.shear = float(rotate), float(shear)
         self.max_radius = None if max_radius is None else int(max_radius)
-        self._rng = np.random.default_rng(seed)
+        self._stream = Stream(seed)
 
     def __repr__(self) -> str:
         return (f"MaskAugment(p_smooth={self.p_smooth}, p_aug={self.p_aug}, rotate={self.rotate}, "
@@ -556,5 +557,5 @@ class MaskAugment:
         """Augment masks (n, H, W) or one mask (H, W)."""
         single = masks.ndim == 2
         batch = masks[None] if single else masks
-        out = self.apply(batch, self.sample_params(batch.shape[0], batch.shape[1:], rng or self._rng))
+        out = self.apply(batch, self.sample_params(batch.shape[0], batch.shape[1:], as_rng(rng, self._stream)))
         return out[0] if single else out

@@ -33,28 +33,25 @@ other device. The kernels read channel-first memory directly, so the tensor is n
 
 from __future__ import annotations
 
-import importlib
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..errors import ImageInputError
 from .._jit import njit
+from ..errors import ImageInputError, SettingsError
+from ..seeding import Stream, as_rng, check_seed
+from . import settings as check
 from ._backend import (Backend, NumpyBackend, backend_for, from_kernel_view, is_tensor, kernel_ready, kernel_view,
                        torch_module)
-from .masks import METHODS, MaskAugment, check_probability, method
+from .base import MixingMethod
+from .masks import METHODS, MaskAugment, method
 
 #: The paper's Table 1: methods and their sampling weights.
 DEFAULT_METHODS = {"mixup": 2.0, "cutmix": 1.0, "fmix": 1.0, "gridmix": 1.0, "agmix": 1.0}
 MERGES = ("product", "sum")
 LAM_FROM = ("mask", "drawn")
-
-
-def _choice(name: str, value, choices) -> str:
-    if value not in choices:
-        raise ImageInputError(f"{name} = {value!r} is not one of {', '.join(map(repr, choices))}")
-    return value
 
 
 def _check_methods(methods) -> dict[str, float]:
@@ -65,20 +62,33 @@ def _check_methods(methods) -> dict[str, float]:
     out = {}
     for name, weight in methods.items():
         method(name)
-        if not float(weight) >= 0:
-            raise ImageInputError(f"weight of method {name!r} is {weight!r}; weights must be >= 0")
-        out[name] = float(weight)
+        out[name] = check.number_in(f"weight of mask method {name!r}", weight, 0.0, math.inf, 1.0)
     if not sum(out.values()) > 0:
-        raise ImageInputError(f"methods {methods!r} give no method a positive weight; weight at least one")
+        raise SettingsError(f"methods {methods!r} give no method a positive weight; weight at least one")
     return out
 
 
-def _check_positive(name: str, value, integer: bool = False):
-    if integer and (int(value) != value or value < 1):
-        raise ImageInputError(f"{name} = {value!r} must be an integer >= 1")
-    if not value > 0:
-        raise ImageInputError(f"{name} = {value!r} must be > 0")
-    return int(value) if integer else float(value)
+def _jsonable(obj: Any) -> Any:
+    """params with numpy arrays and scalars turned into lists and numbers (a complex array becomes
+    ``{"real": [...], "imag": [...]}``): what ``json.dumps`` takes."""
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return {"real": obj.real.tolist(), "imag": obj.imag.tolist()} if np.iscomplexobj(obj) else obj.tolist()
+    return obj.item() if isinstance(obj, np.generic) else obj
+
+
+def _arrays(obj: Any) -> Any:
+    """The inverse of :func:`_jsonable`: lists of numbers become numpy arrays again (arrays pass through)."""
+    if isinstance(obj, dict):
+        if obj.keys() == {"real", "imag"}:
+            return (np.asarray(obj["real"], np.float32) + 1j * np.asarray(obj["imag"], np.float32)).astype(np.complex64)
+        return {k: _arrays(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_arrays(v) for v in obj] if obj and isinstance(obj[0], dict) else np.asarray(obj)
+    return obj
 
 
 def _image_batch(images, xp: Backend) -> tuple[int, int, int]:
@@ -189,16 +199,16 @@ class MaskStack:
     def __init__(self, methods=None, alpha: float = 1.0, k_max: int = 2, augment: MaskAugment | None = None,
                  merge: str = "product", share: float = 1.0):
         self.methods = _check_methods(methods)
-        self.alpha = _check_positive("alpha", alpha)
-        self.k_max = _check_positive("k_max", k_max, integer=True)
+        self.alpha = check.positive("alpha", alpha)
+        self.k_max = check.integer("k_max", k_max, 1)
         self.augment = augment or MaskAugment()
-        self.merge = _choice("merge", merge, MERGES)
-        self.share = check_probability("share", share)
+        self.merge = check.choice("merge", merge, MERGES)
+        self.share = check.probability("share", share)
         self._names = list(self.methods)
         weights = np.array(list(self.methods.values()))
         self._p = weights / weights.sum()
 
-    def sample_params(self, n: int, shape: tuple[int, int], rng: np.random.Generator) -> dict:
+    def sample_params(self, rng: np.random.Generator, n: int, shape: tuple[int, int]) -> dict:
         k = rng.integers(1, self.k_max + 1, n)
         active = np.arange(self.k_max)[None, :] < k[:, None]
         gamma = rng.gamma(self.alpha, size=(n, self.k_max)) * active
@@ -258,6 +268,15 @@ class MiAMix:
     Table 1. ``merge="sum"`` and ``lam_from="drawn"`` give the paper's ablations. ``self_augment(subset, rng)``
     makes one view of a batch subset (the input's type, dtype, layout and device) for self-mixing.
 
+    As timm's ``Mixup``: ``label_smoothing`` turns each one-hot label into ``(1 - s) onehot + s / num_classes``
+    before mixing, and ``prob`` is the probability that a batch is mixed at all (else the images come back
+    unchanged, with the smoothed labels).
+
+    The protocol of every method: ``params = sample_params(rng, batch_size, (H, W))`` is JSON-ready,
+    ``apply(images, labels, params)`` is deterministic, ``rng`` is None (the method's own
+    :class:`~fractalgen.seeding.Stream`), an int or a Generator. As a DataLoader ``collate_fn``
+    (:meth:`collate`), every worker draws its own stream.
+
     ``cpu_kernels``: a CPU tensor (uint8, float32 or float64, no autograd) runs the numpy kernels on a view of its
     memory, which gives the numpy result (in the tensor's layout) about twice as fast on one core; False runs the
     tensor operations a GPU runs, for testing or timing that path on a CPU.
@@ -267,29 +286,44 @@ class MiAMix:
                  methods: Mapping[str, float] | Sequence[str] | None = None, p_self: float = 0.1,
                  p_aug: float = 0.25, p_smooth: float = 0.5, merge: str = "product", lam_from: str = "mask",
                  self_augment: Callable[[Any, np.random.Generator], Any] | None = None, rotate: float = 15.0,
-                 shear: float = 10.0, seed=None, cpu_kernels: bool = True):
-        self.num_classes = _check_positive("num_classes", num_classes, integer=True)
-        self.cpu_kernels = bool(cpu_kernels)
-        self.p_self = check_probability("p_self", p_self)
-        self.lam_from = _choice("lam_from", lam_from, LAM_FROM)
+                 shear: float = 10.0, label_smoothing: float = 0.0, prob: float = 1.0, seed: int | None = None,
+                 cpu_kernels: bool = True):
+        self.num_classes = check.integer("num_classes", num_classes, 1)
+        self.cpu_kernels = check.boolean("cpu_kernels", cpu_kernels)
+        self.p_self = check.probability("p_self", p_self)
+        self.lam_from = check.choice("lam_from", lam_from, LAM_FROM)
+        self.label_smoothing = check.number_in("label_smoothing", label_smoothing, 0.0, 1.0, 0.1)
+        self.prob = check.probability("prob", prob)
         if self_augment is not None and not callable(self_augment):
-            raise ImageInputError(f"self_augment = {self_augment!r} is not callable; pass f(images, rng) -> images")
+            raise SettingsError(f"self_augment = {self_augment!r} is not callable; pass f(images, rng) -> images")
         self.self_augment = self_augment or flip_shift
         self.stack = MaskStack(methods, alpha, k_max, MaskAugment(p_smooth, p_aug, rotate, shear), merge)
-        self._seed = np.random.SeedSequence(seed)
-        self._rng = np.random.default_rng(self._seed)
-        self._worker = None
+        self.seed = check_seed(seed)
+        self._stream = Stream(self.seed)
 
     def __repr__(self) -> str:
         s, a = self.stack, self.stack.augment
         return (f"MiAMix(num_classes={self.num_classes}, alpha={s.alpha}, k_max={s.k_max}, methods={s.methods}, "
                 f"p_self={self.p_self}, p_aug={a.p_aug}, p_smooth={a.p_smooth}, merge={s.merge!r}, "
                 f"lam_from={self.lam_from!r}, self_augment={getattr(self.self_augment, '__name__', '...')}, "
-                f"rotate={a.rotate}, shear={a.shear}, cpu_kernels={self.cpu_kernels})")
+                f"rotate={a.rotate}, shear={a.shear}, label_smoothing={self.label_smoothing}, prob={self.prob}, "
+                f"seed={self.seed}, cpu_kernels={self.cpu_kernels})")
 
-    def sample_params(self, batch_size: int, shape: tuple[int, int], rng: np.random.Generator | None = None) -> dict:
-        """Every random choice for a batch: partners, self-mixing, layers, ratios, methods, masks, augmentation."""
-        rng = rng or self._rng
+    @property
+    def rng(self) -> np.random.Generator:
+        """The method's own generator in this process (fractalgen.seeding.Stream)."""
+        return self._stream.generator()
+
+    def sample_params(self, rng: Any, batch_size: int, shape: tuple[int, int]) -> dict:
+        """Every random choice for a batch (partners, self-mixing, layers, ratios, methods, masks, augmentation),
+        as a JSON-ready dict."""
+        batch_size = check.integer("batch_size", batch_size, 1)
+        shape = tuple(check.integer("shape", int(v)) for v in shape)
+        return _jsonable(self._draw(as_rng(rng, self._stream), batch_size, shape))
+
+    def _draw(self, rng: np.random.Generator, batch_size: int, shape: tuple[int, int]) -> dict:
+        if self.prob < 1 and not rng.random() < self.prob:
+            return {"mixed": False, "batch": batch_size}
         idx = np.arange(batch_size)
         is_self = rng.random(batch_size) < self.p_self
         if batch_size == 1:
@@ -297,29 +331,38 @@ class MiAMix:
         else:  # a uniform offset in 1..B-1 makes a uniform partner among the others
             other = (idx + rng.integers(1, batch_size, batch_size)) % batch_size
             idx = np.where(is_self, idx, other)
-        return {"partner": idx, "is_self": is_self, "masks": self.stack.sample_params(batch_size, shape, rng),
-                "view_seed": int(rng.integers(2 ** 63))}
+        return {"mixed": True, "batch": batch_size, "partner": idx, "is_self": is_self,
+                "masks": self.stack.sample_params(rng, batch_size, shape), "view_seed": int(rng.integers(2 ** 63))}
 
     def render_masks(self, params: dict, shape: tuple[int, int], like: Any = None):
         """The merged masks (B, H, W) of ``params``: numpy, or on ``like``'s device."""
-        return self.stack.render(params["masks"], shape, backend_for(like))
+        return self.stack.render(_arrays(params["masks"]), shape, backend_for(like))
 
     def apply(self, images, labels, params: dict):
         """Mix a batch with the choices in ``params`` (deterministic); returns (images, soft labels)."""
+        return self._apply(images, labels, _arrays(params))
+
+    def _apply(self, images, labels, params: dict):
         xp = backend_for(images)
         b, h, w = _image_batch(images, xp)
-        if params["partner"].shape != (b,):
-            raise ImageInputError(f"params were drawn for {params['partner'].size} images, the batch has {b}; "
+        if params["batch"] != b:
+            raise ImageInputError(f"params were drawn for {params['batch']} images, the batch has {b}; "
                                   "call sample_params with this batch size")
+        if not params["mixed"]:
+            return images, self._smooth(_soft_labels(labels, b, self.num_classes, xp))
         if not isinstance(xp, NumpyBackend) and self.cpu_kernels and kernel_ready(images):
             out, soft = self._mix(images, labels, params, (h, w), NumpyBackend())
             return from_kernel_view(out), xp.torch.from_numpy(soft)
         return self._mix(images, labels, params, (h, w), xp)
 
+    def _smooth(self, onehot):
+        s = self.label_smoothing
+        return onehot if s == 0 else onehot * (1.0 - s) + s / self.num_classes
+
     def _mix(self, images, labels, params: dict, shape: tuple[int, int], xp: Backend):
         """:meth:`apply` on backend ``xp``. A CPU tensor on the numpy backend is mixed through its
         :func:`kernel_view` (``self_augment`` still sees tensors) and comes back as a (B, H, W, C) view."""
-        onehot = _soft_labels(labels, len(params["partner"]), self.num_classes, xp)
+        onehot = self._smooth(_soft_labels(labels, len(params["partner"]), self.num_classes, xp))
         masks = self.stack.render(params["masks"], shape, xp)
         if self.lam_from == "mask":
             lam = xp.mean(masks, (1, 2))
@@ -336,14 +379,14 @@ class MiAMix:
         partner = xp.ints(params["partner"])
         return out, lam[:, None] * onehot + (1.0 - lam)[:, None] * onehot[partner]
 
-    def __call__(self, images, labels, rng: np.random.Generator | None = None):
+    def __call__(self, images, labels, rng: Any = None):
         xp = backend_for(images)
         b, h, w = _image_batch(images, xp)
-        return self.apply(images, labels, self.sample_params(b, (h, w), rng or self._rng))
+        return self._apply(images, labels, self._draw(as_rng(rng, self._stream), b, (h, w)))
 
     def collate(self, batch: Sequence[tuple[Any, Any]]):
-        """A DataLoader ``collate_fn``: stack (image, label) pairs, then mix. In a worker process the generator
-        is re-derived from (seed, the worker's torch seed), so workers and epochs draw different mixes."""
+        """A DataLoader ``collate_fn``: stack (image, label) pairs, then mix with the method's own stream, which
+        every worker process rebuilds for itself (fractalgen.seeding), so workers and epochs draw different mixes."""
         images, labels = zip(*batch)
         if is_tensor(images[0]):
             torch = torch_module()
@@ -351,84 +394,54 @@ class MiAMix:
             labels = torch.stack(labels) if is_tensor(labels[0]) else torch.as_tensor(labels)
         else:
             images, labels = np.stack(images), np.stack([np.asarray(y) for y in labels])
-        return self(images, labels, rng=self._worker_rng())
-
-    def _worker_rng(self) -> np.random.Generator:
-        torch = torch_module()
-        info = importlib.import_module("torch.utils.data").get_worker_info() if torch is not None else None
-        if info is None:
-            return self._rng
-        if self._worker != (info.id, info.seed):  # a forked copy of our generator would repeat across workers
-            self._worker = (info.id, info.seed)
-            self._rng = np.random.default_rng(np.random.SeedSequence(self._seed.entropy, spawn_key=(info.seed,)))
-        return self._rng
+        return self(images, labels)
 
 
-class FractalMaskMix:
-    """Label-preserving mix of each image with a fractal through MiAMix's mask family:
+class FractalMaskMix(MixingMethod):
+    """Label-preserving mix of an image with a fractal through MiAMix's mask family:
     ``out = M x + (1 - M) f`` with M a merged MiAMix mask stack (steps 2-5) and f a fresh draw from ``source``.
 
-    The fractal's Dirichlet shares are scaled by ``max_share``, so the fractal covers at most about
-    ``max_share`` of the image (product merge: overlapping masks and border clipping only lower it), and on
-    average ``max_share / 2`` with alpha = 1. ``source`` is any object with ``.size`` and
-    ``.sample(rng) -> uint8 (size, size, 3)``, e.g. a FractalSource of the image size.
-
-    Images: numpy (H, W, C) or (B, H, W, C) with C = 1 or 3, uint8 or float in [0, 1], or a PIL image; the
-    output has the input's type, shape and dtype. One fractal is drawn per image.
+    A mixing method like PixMix, IPMix and LayerMix (same protocol, same inputs; ``preset`` "cifar" and
+    "imagenet" are the same settings, kept for a uniform API; no released variant). The fractal's Dirichlet shares
+    are scaled by ``max_share``, so the fractal covers at most about ``max_share`` of the image (product merge:
+    overlapping masks and border clipping only lower it), and on average ``max_share / 2`` with alpha = 1.
     """
 
-    def __init__(self, source, methods: Mapping[str, float] | Sequence[str] | None = None, alpha: float = 1.0,
-                 k_max: int = 2, max_share: float = 0.5, p_aug: float = 0.25, p_smooth: float = 0.5,
-                 rotate: float = 15.0, shear: float = 10.0, seed=None):
-        if not (callable(getattr(source, "sample", None)) and hasattr(source, "size")):
-            raise ImageInputError(f"source {source!r} has no .sample(rng) and .size; pass a FractalSource")
-        self.source = source
-        self.stack = MaskStack(methods, alpha, k_max, MaskAugment(p_smooth, p_aug, rotate, shear), "product",
-                               share=check_probability("max_share", max_share))
-        self._rng = np.random.default_rng(seed)
+    PRESETS = dict.fromkeys(("cifar", "imagenet"), {"methods": None, "alpha": 1.0, "k_max": 2, "max_share": 0.5,
+                                                    "p_aug": 0.25, "p_smooth": 0.5, "rotate": 15.0, "shear": 10.0})
+    HYPER = ("methods", "alpha", "k_max", "max_share", "p_aug", "p_smooth", "rotate", "shear")
 
-    def __repr__(self) -> str:
-        s, a = self.stack, self.stack.augment
-        return (f"FractalMaskMix(source={self.source!r}, methods={s.methods}, alpha={s.alpha}, k_max={s.k_max}, "
-                f"max_share={s.share}, p_aug={a.p_aug}, p_smooth={a.p_smooth}, rotate={a.rotate}, shear={a.shear})")
+    def __init__(self, source: Any, preset: str = "cifar", *,
+                 methods: Mapping[str, float] | Sequence[str] | None = None, alpha: float | None = None,
+                 k_max: int | None = None, max_share: float | None = None, p_aug: float | None = None,
+                 p_smooth: float | None = None, rotate: float | None = None, shear: float | None = None,
+                 views: int = 1, seed: int | None = None, variant: str = "paper") -> None:
+        super().__init__(source, preset, {"methods": methods, "alpha": alpha, "k_max": k_max, "max_share": max_share,
+                                          "p_aug": p_aug, "p_smooth": p_smooth, "rotate": rotate, "shear": shear},
+                         views=views, seed=seed, variant=variant)
+        s = self._settings
+        self.stack = MaskStack(s["methods"], s["alpha"], s["k_max"],
+                               MaskAugment(s["p_smooth"], s["p_aug"], s["rotate"], s["shear"]), "product",
+                               share=check.probability("max_share", s["max_share"]))
+        st, a = self.stack, self.stack.augment
+        self.methods, self.alpha, self.k_max, self.max_share = st.methods, st.alpha, st.k_max, st.share
+        self.p_aug, self.p_smooth, self.rotate, self.shear = a.p_aug, a.p_smooth, a.rotate, a.shear
 
-    def sample_params(self, n: int, shape: tuple[int, int], rng: np.random.Generator | None = None) -> dict:
-        """Masks for n images and one fractal (uint8 (size, size, 3)) per image."""
-        rng = rng or self._rng
-        if n < 1:
-            raise ImageInputError(f"FractalMaskMix got an empty batch ({n} images); pass at least one image")
-        if tuple(shape) != (self.source.size, self.source.size):
-            raise ImageInputError(f"images are {shape[0]}x{shape[1]} but the source gives {self.source.size}px "
-                                  f"fractals; build the source with size={shape[0]} (square images only)")
-        masks = self.stack.sample_params(n, shape, rng)
-        return {"masks": masks, "fractals": np.stack([self.source.sample(rng) for _ in range(n)])}
+    def _draw(self, rng: np.random.Generator, shape: tuple[int, int]) -> dict:
+        """``{"masks": the mask stack of one image}`` (numpy arrays: :meth:`sample_params` makes them JSON-ready)."""
+        return {"masks": self.stack.sample_params(rng, 1, shape)}
 
-    def apply(self, images: np.ndarray, params: dict) -> np.ndarray:
-        """Mix a numpy batch (B, H, W, C) with the fractals and masks of ``params``."""
-        xp = NumpyBackend()
-        b, h, w = _image_batch(images, xp)
-        if images.shape[-1] not in (1, 3):
-            raise ImageInputError(f"images have {images.shape[-1]} channels; FractalMaskMix mixes 1 or 3")
-        fractals = params["fractals"].astype(np.float32)
-        if images.shape[-1] == 1:
-            fractals = fractals.mean(-1, keepdims=True)
-        fractals = fractals / 255.0 if xp.kind(images) == "float" else np.rint(fractals)
-        masks = self.stack.render(params["masks"], (h, w), xp)
-        return _blend(images, fractals.astype(images.dtype), np.arange(b), masks, xp)
+    def _json(self, params: dict) -> dict:
+        return _jsonable(params)
 
-    def __call__(self, images, rng: np.random.Generator | None = None):
-        pil = _pil_image(images)
-        arr = np.asarray(images)
-        if arr.ndim not in (2, 3, 4):
-            raise ImageInputError(f"image has shape {arr.shape}; pass (H, W, C), (B, H, W, C) or a PIL image")
-        batch = arr.reshape(-1, *arr.shape[-3:]) if arr.ndim >= 3 else arr[None, :, :, None]
-        out = self.apply(batch, self.sample_params(batch.shape[0], batch.shape[1:3], rng or self._rng))
-        out = out.reshape(arr.shape)
-        return pil.fromarray(out) if pil else out
+    def needs_fractal(self, params: dict) -> bool:
+        return True
 
+    def render_masks(self, params: dict, shape: tuple[int, int]) -> np.ndarray:
+        """The merged mask (H, W) of ``params``: the weight of the image (1 - the fractal's)."""
+        return self.stack.render(_arrays(params["masks"]), shape, NumpyBackend())[0]
 
-def _pil_image(x):
-    """PIL's Image module if x is a PIL image, else None."""
-    from PIL import Image
-
-    return Image if isinstance(x, Image.Image) else None
+    def apply(self, image: np.ndarray, fractal: np.ndarray | None, params: dict) -> np.ndarray:
+        """``M x + (1 - M) f`` for the mask of ``params``: uint8 (H, W, 3)."""
+        mask = self.render_masks(params, image.shape[:2])
+        return _blend(image[None], fractal[None], np.zeros(1, np.int64), mask[None], NumpyBackend())[0]

@@ -7,13 +7,14 @@ folder of fractal art. :meth:`FractalSource.online <fractalgen.mixing.FractalSou
 Which fractal a draw renders follows the mixing package's randomness protocol: it is image ``i`` of the recipe
 (at its seed), with ``i`` drawn from the generator of the draw (``rng.integers(2**62)``). So a draw is a pure
 function of its generator: under ``MixingDataset(..., seed=S)`` the fractals do not depend on the workers; with
-the method's own generator, ``worker_init_fn`` gives every DataLoader worker its own stream, so workers render
+the method's own stream (fractalgen.seeding), every process and DataLoader worker has its own, so workers render
 different fractals (two draws share an image only if they draw the same one of 2**62 indices).
 
 ``pool=0`` renders a new fractal for every draw. ``pool=N`` keeps at most N rendered fractals and renders
 ``refresh`` new ones per draw on average (replacing the oldest), then draws a random member: a fractal is then
 reused about ``1 / refresh`` times, and the cost per draw falls to ``refresh`` renders. The pool is per process
-(not pickled) and depends on the draws the process made, so only ``pool=0`` is independent of the workers.
+(not pickled, and emptied in a forked child, like a :class:`~fractalgen.seeding.Stream`) and depends on the
+draws the process made, so only ``pool=0`` is independent of the workers.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import RecipeError
+from ..errors import SettingsError
+from . import settings as check
+from ..seeding import Stream, as_rng, check_seed, process_token
 
 #: Image indices are drawn uniformly below this bound.
 INDEX_SPACE = 2**62
@@ -42,16 +45,12 @@ class OnlineSource:
                  scale: float = 1.125, seed: int | None = None) -> None:
         from ..recipe import load_recipe
 
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-            raise RecipeError(f"online source size = {size!r} must be a positive integer (the training image side)")
-        if not scale >= 1:
-            raise RecipeError(f"online source scale = {scale!r} must be >= 1 (render at scale * size, then crop)")
-        if isinstance(pool, bool) or not isinstance(pool, (int, np.integer)) or pool < 0:
-            raise RecipeError(f"online source pool = {pool!r}; pass 0 (a new fractal every draw) or the number of "
-                              "fractals to keep, e.g. 256")
-        if not (isinstance(refresh, (int, float)) and 0 < refresh <= 1):
-            raise RecipeError(f"online source refresh = {refresh!r}; pass the new fractals per draw, in (0, 1], "
-                              "e.g. 0.1 (each fractal reused about 10 times)")
+        size = check.integer("online source size", size, 1, 8192, "the training image side")
+        scale = check.number_in("online source scale", scale, 1, 16, 1.125, "render at scale * size, then crop")
+        pool = check.integer("online source pool", pool, 0, None,
+                             "0: a new fractal every draw, else the number of fractals to keep, e.g. 256")
+        refresh = check.number_in("online source refresh", refresh, 1e-9, 1, 0.1,
+                                  "the new fractals per draw; 0.1 reuses each fractal about 10 times")
         self.size = int(size)
         self.scale = float(scale)
         self.side = max(8, round(self.scale * self.size))
@@ -59,11 +58,12 @@ class OnlineSource:
         self.channels = self.recipe.channels
         self.pool = int(pool)
         self.refresh = float(refresh)
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
+        self.seed = check_seed(seed)
+        self._stream = Stream(self.seed)
         self._reset_pool()
 
     def _reset_pool(self) -> None:
+        self._process = process_token()
         self._pool: list[np.ndarray] = []
         self._oldest = 0
         self._credit = 0.0
@@ -80,6 +80,8 @@ class OnlineSource:
     def _pick(self, rng: np.random.Generator) -> np.ndarray:
         if self.pool == 0:
             return self._fresh(rng)
+        if self._process != process_token():  # a forked copy: this process renders its own pool
+            self._reset_pool()
         if len(self._pool) < self.pool:  # filling: every draw renders, as without a pool
             self._pool.append(self._fresh(rng))
             return self._pool[-1]
@@ -94,9 +96,9 @@ class OnlineSource:
         """The fractals a draw can come from: the index space (pool=0) or the pool's size."""
         return self.pool or INDEX_SPACE
 
-    def sample(self, rng: np.random.Generator | None = None) -> np.ndarray:
+    def sample(self, rng: Any = None) -> np.ndarray:
         """A fresh (or pooled) fractal, randomly cropped: uint8 (size, size, 3), a fresh array."""
-        rng = self.rng if rng is None else rng
+        rng = as_rng(rng, self._stream)
         img = self._pick(rng)
         s, side = self.size, self.side
         u = rng.random(2)

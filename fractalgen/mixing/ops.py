@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from .._jit import njit
-from ..errors import ImageInputError, RecipeError
+from ..errors import ImageInputError, SettingsError
 
 #: The operation sets of the methods (spec: PixMix 9, IPMix 10, LayerMix 12); ``enhance`` are the four ops
 #: that overlap ImageNet-C's test corruptions, kept out of every default (opt in with ``ops=[..., "enhance"]``).
@@ -338,7 +338,7 @@ def equalize(image: np.ndarray) -> np.ndarray:
 def posterize(image: np.ndarray, bits: int) -> np.ndarray:
     """PIL's ImageOps.posterize: keep the top ``bits`` (1..8) bits of every value."""
     if not 1 <= bits <= 8:
-        raise RecipeError(f"posterize bits = {bits!r} is out of range; pass 1..8")
+        raise SettingsError(f"posterize bits = {bits!r} is out of range; pass 1..8")
     mask = (0xFF << (8 - int(bits))) & 0xFF
     return _table(check_image(image), (np.arange(256) & mask).astype(np.uint8))
 
@@ -571,18 +571,18 @@ def resolve_ops(names: str | Iterable[str]) -> tuple[str, ...]:
         expanded = OP_SETS.get(item, (item,))
         for name in expanded:
             if name not in OPS:
-                raise RecipeError(f"unknown image op {name!r}; choose from {', '.join(OPS)} "
+                raise SettingsError(f"unknown image op {name!r}; choose from {', '.join(OPS)} "
                                   f"or the sets {', '.join(OP_SETS)}")
             if name not in out:
                 out.append(name)
     if not out:
-        raise RecipeError("the op set is empty; name at least one op, e.g. ops='augmix'")
+        raise SettingsError("the op set is empty; name at least one op, e.g. ops='augmix'")
     return tuple(out)
 
 
 def check_severity(severity: float) -> float:
     if not 0.1 < severity <= 10:
-        raise RecipeError(f"severity = {severity!r} is out of range; pass a value in (0.1, 10] (CIFAR 3, ImageNet 1)")
+        raise SettingsError(f"severity = {severity!r} is out of range; pass a value in (0.1, 10] (CIFAR 3, ImageNet 1)")
     return float(severity)
 
 
@@ -590,7 +590,7 @@ def _op(name: str) -> Op:
     try:
         return OPS[name]
     except KeyError:
-        raise RecipeError(f"unknown image op {name!r}; choose from {', '.join(OPS)}") from None
+        raise SettingsError(f"unknown image op {name!r}; choose from {', '.join(OPS)}") from None
 
 
 def sample_params(name: str, rng: np.random.Generator, severity: float, shape: tuple[int, int]) -> dict:

@@ -28,6 +28,7 @@ import numpy as np
 
 from . import blend
 from . import ops as image_ops
+from . import settings as check
 from .base import MixingMethod
 
 
@@ -50,9 +51,9 @@ class PixMix(MixingMethod):
                  seed: int | None = None, variant: str = "paper") -> None:
         super().__init__(source, preset, {"k": k, "beta": beta, "severity": severity, "ops": ops},
                          views=views, seed=seed, variant=variant)
-        self.k = self._positive_int("k", self._settings["k"], low=0)
+        self.k = check.integer("k", self._settings["k"], low=0)
 
-    def sample_params(self, rng: np.random.Generator, shape: tuple[int, int]) -> dict:
+    def _draw(self, rng: np.random.Generator, shape: tuple[int, int]) -> dict:
         """``{"first": op or None, "rounds": [{"partner": op or None (the fractal), "blend", "params"}]}``."""
         first = image_ops.random_op(rng, self.ops, self.severity, shape) if rng.random() < 0.5 else None
         rounds = []
@@ -62,13 +63,14 @@ class PixMix(MixingMethod):
             rounds.append({"partner": partner, "blend": name, "params": blend.sample_params(name, rng, self.beta)})
         return {"variant": self.variant, "first": first, "rounds": rounds}
 
-    def needs_fractal(self, plan: dict) -> bool:
-        return any(r["partner"] is None for r in plan["rounds"])
+    def needs_fractal(self, params: dict) -> bool:
+        return any(r["partner"] is None for r in params["rounds"])
 
-    def apply(self, image: np.ndarray, fractal: np.ndarray | None, plan: dict) -> np.ndarray:
-        """The view of ``plan``: uint8 (H, W, 3)."""
-        mixed = image if plan["first"] is None else image_ops.apply(plan["first"][0], image, **plan["first"][1])
-        for r in plan["rounds"]:
+    def apply(self, image: np.ndarray, fractal: np.ndarray | None, params: dict) -> np.ndarray:
+        """The view of ``params``: uint8 (H, W, 3)."""
+        first = params["first"]
+        mixed = image if first is None else image_ops.apply(first[0], image, **first[1])
+        for r in params["rounds"]:
             partner = fractal if r["partner"] is None else image_ops.apply(r["partner"][0], image, **r["partner"][1])
             mixed = blend.blend(r["blend"], mixed, partner, **r["params"])
         return mixed

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import numbers
 import os
+import warnings
 from typing import Any
 
 import numpy as np
 
-from ..errors import ImageInputError, RecipeError, StoreError
+from ..errors import ImageInputError, RecipeError, SettingsError, StoreError, UpsampleWarning
 from ..images import resize, shorter_side_to
 from ..schema import short_repr
+from ..seeding import Stream, as_rng, check_seed
 
 #: Largest crop side and resize factor a source accepts (a 10**6 side asked for a 23 GB crop).
 MAX_SIZE, MAX_SCALE = 8192, 16.0
@@ -37,22 +39,23 @@ class FractalSource:
     file decoded and resized once, RGB, as ``fractalgen import`` stores it, then held in memory), or a uint8
     array (N, H, W, C) with C = 1 or 3. ``scale``: the set is resized (shorter side) to
     ``round(scale * size)`` before cropping (1.125: CIFAR's 36 -> 32; pass 256 / 224 for ImageNet's exact
-    ratio). ``in_memory``: True / False, or None to decide by :data:`MEMORY_BUDGET`. ``seed``: seeds the
-    source's own generator, used by :meth:`sample` calls without an ``rng``.
+    ratio; a set smaller than that is enlarged, with an :class:`~fractalgen.errors.UpsampleWarning`).
+    ``in_memory``: True / False, or None to decide by :data:`MEMORY_BUDGET`. ``seed``: seeds the source's own
+    stream (fractalgen.seeding), used by :meth:`sample` calls without an ``rng``.
     """
 
     def __init__(self, src: Any, size: int = 32, *, in_memory: bool | None = None, scale: float = 1.125,
                  seed: int | None = None) -> None:
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= MAX_SIZE:
-            raise RecipeError(f"FractalSource size = {short_repr(size)} must be an integer between 1 and {MAX_SIZE} "
+            raise SettingsError(f"FractalSource size = {short_repr(size)} must be an integer between 1 and {MAX_SIZE} "
                               "(the training image side)")
         if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not 1 <= scale <= MAX_SCALE:
-            raise RecipeError(f"FractalSource scale = {short_repr(scale)} must be a number between 1 and "
+            raise SettingsError(f"FractalSource scale = {short_repr(scale)} must be a number between 1 and "
                               f"{MAX_SCALE} (resize to scale * size, then crop)")
         self.size = int(size)
         self.scale = float(scale)
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
+        self.seed = check_seed(seed)
+        self._stream = Stream(self.seed)  # fractalgen.seeding: fresh in every process
         self._items, self._is_store = self._open(src, in_memory)
         n, h, w, c = self.set_shape = (len(self._items), *self._item_shape())  # (N, H, W, C) of the set
         if n == 0:
@@ -61,6 +64,10 @@ class FractalSource:
             raise ImageInputError(f"fractal images must have 1 or 3 channels, got {c}")
         self.channels = c
         self.resized = shorter_side_to(h, w, round(self.scale * self.size))
+        if self.resized[0] > h or self.resized[1] > w:
+            warnings.warn(f"the fractal source enlarges its {h}x{w} images to {self.resized[1]}x{self.resized[0]} "
+                          f"for {self.size} px crops (scale {self.scale:g}), which blurs them; make the set at "
+                          f"least {round(self.scale * self.size)} px, or pass scale=1", UpsampleWarning, stacklevel=2)
         need = n * self.resized[0] * self.resized[1] * c
         self.in_memory = need <= MEMORY_BUDGET if in_memory is None else bool(in_memory)
         self._data: np.ndarray | None = None
@@ -146,9 +153,10 @@ class FractalSource:
     def __len__(self) -> int:
         return self.set_shape[0]
 
-    def sample(self, rng: np.random.Generator | None = None) -> np.ndarray:
-        """A random fractal, randomly cropped: uint8 (size, size, 3), a fresh array."""
-        rng = self.rng if rng is None else rng
+    def sample(self, rng: Any = None) -> np.ndarray:
+        """A random fractal, randomly cropped: uint8 (size, size, 3), a fresh array. ``rng``: None (the source's
+        own stream, fresh in every process), an int or a Generator."""
+        rng = as_rng(rng, self._stream)
         rh, rw = self.resized
         s = self.size
         u = rng.random(3)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import colorsys
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -44,20 +45,39 @@ def hsv_to_rgb(h, s, v) -> np.ndarray:
 
 def random_color(rng: np.random.Generator, saturation=(0.3, 1.0), value=(0.5, 1.0)) -> list[float]:
     """A colour with uniform hue on the full circle and saturation / value drawn from the given bands."""
-    return list(colorsys.hsv_to_rgb(rng.random(), rng.uniform(*saturation), rng.uniform(*value)))
+    return color_from(rng.random(3).tolist(), saturation, value)
+
+
+def color_from(u, saturation=(0.3, 1.0), value=(0.5, 1.0)) -> list[float]:
+    """:func:`random_color` from its three uniform numbers ``u`` (``rng.random(3)``, one per call or sliced
+    from a longer draw): hue ``u[0]``, saturation and value ``low + (high - low) * u`` as ``rng.uniform`` makes
+    them, bit for bit."""
+    s = saturation[0] + (saturation[1] - saturation[0]) * u[1]
+    v = value[0] + (value[1] - value[0]) * u[2]
+    return list(colorsys.hsv_to_rgb(u[0], s, v))
+
+
+@lru_cache(maxsize=64)
+def _grid01(n: int) -> np.ndarray:
+    """``np.linspace(0, 1, n)``, read-only, computed once per ``n`` (the same bits every time)."""
+    out = np.linspace(0.0, 1.0, n)
+    out.setflags(write=False)
+    return out
 
 
 def gradient_lut(stops: np.ndarray, n: int = 256) -> np.ndarray:
     """(n, 3) float32 palette interpolating linearly through ``stops`` ((K, 3) colours, evenly spaced)."""
     stops = np.asarray(stops, dtype=np.float64)
-    t = np.linspace(0.0, 1.0, n)
-    at = np.linspace(0.0, 1.0, len(stops))
-    return np.stack([np.interp(t, at, stops[:, k]) for k in range(3)], axis=1).astype(np.float32)
+    t, at = _grid01(n), _grid01(len(stops))
+    out = np.empty((n, 3), dtype=np.float32)
+    for k in range(3):
+        out[:, k] = np.interp(t, at, stops[:, k])
+    return out
 
 
 def cosine_lut(a, b, c, d, n: int = 256) -> np.ndarray:
     """(n, 3) float32 cosine palette ``a + b cos(2 pi (c t + d))`` (Quilez), clipped to [0, 1]."""
-    t = np.linspace(0.0, 1.0, n)[:, None]
+    t = _grid01(n)[:, None]
     rgb = np.asarray(a) + np.asarray(b) * np.cos(2 * np.pi * (np.asarray(c) * t + np.asarray(d)))
     return np.clip(rgb, 0.0, 1.0).astype(np.float32)
 
@@ -105,15 +125,19 @@ def _shade(value, t, lut, field, colors, out):
     the result is too; only the opacity is clamped, to keep the uint8 conversion defined."""
     top = lut.shape[0] - 1
     nch = out.shape[2]
+    c0, c1, c2 = colors[0, 0], colors[0, min(1, nch - 1)], colors[0, min(2, nch - 1)]
+    d0 = colors[1, 0] - c0  # float32, as in the per-pixel expression they replace
+    d1 = colors[1, min(1, nch - 1)] - c1
+    d2 = colors[1, min(2, nch - 1)] - c2
     for r in range(out.shape[0]):
         for k in range(out.shape[1]):
             a = min(max(value[r, k], 0.0), 1.0)
             f = field[r, k]
             i = min(max(int(t[r, k] * top + 0.5), 0), top)
             if nch == 3:  # unrolled: twice as fast as the channel loop
-                b0 = colors[0, 0] + (colors[1, 0] - colors[0, 0]) * f
-                b1 = colors[0, 1] + (colors[1, 1] - colors[0, 1]) * f
-                b2 = colors[0, 2] + (colors[1, 2] - colors[0, 2]) * f
+                b0 = c0 + d0 * f
+                b1 = c1 + d1 * f
+                b2 = c2 + d2 * f
                 out[r, k, 0] = np.uint8((b0 + (lut[i, 0] - b0) * a) * 255.0 + 0.5)
                 out[r, k, 1] = np.uint8((b1 + (lut[i, 1] - b1) * a) * 255.0 + 0.5)
                 out[r, k, 2] = np.uint8((b2 + (lut[i, 2] - b2) * a) * 255.0 + 0.5)
@@ -183,18 +207,18 @@ def sample_background(rng: np.random.Generator, kinds: tuple[str, ...], color: b
     so a bright fractal keeps its contrast; grayscale backgrounds have zero saturation."""
     kind = pick(rng, kinds)
     sat = (0.2, 1.0) if color else (0.0, 0.0)
-
-    def col():
-        return random_color(rng, sat, value)
-
     if kind == "black":
         return {"kind": "black"}
     if kind == "flat":
-        return {"kind": "flat", "colors": [col()]}
-    if kind == "gradient":
-        return {"kind": "gradient", "colors": [col(), col()], "angle": float(rng.uniform(0, 2 * np.pi))}
+        return {"kind": "flat", "colors": [random_color(rng, sat, value)]}
+    if kind == "gradient":  # two colours and the angle: seven uniform numbers, drawn as one call
+        u = rng.random(7).tolist()
+        return {"kind": "gradient", "colors": [color_from(u[:3], sat, value), color_from(u[3:6], sat, value)],
+                "angle": 0.0 + (2 * np.pi - 0.0) * u[6]}
     if kind == "noise":
-        return {"kind": "noise", "colors": [col(), col()], "cells": int(rng.integers(2, 5)),
+        u = rng.random(6).tolist()
+        return {"kind": "noise", "colors": [color_from(u[:3], sat, value), color_from(u[3:], sat, value)],
+                "cells": int(rng.integers(2, 5)),
                 "octaves": int(rng.integers(3, 7)), "persistence": float(rng.uniform(0.4, 0.7)),
                 "key": int(rng.integers(2**53))}
     raise ValueError(f"unknown background {kind!r}")
@@ -207,14 +231,14 @@ def background_field(bg: dict, size: int, channels: int) -> tuple[np.ndarray, np
     kind = bg["kind"]
     colors = np.zeros((2, 3), dtype=np.float32)
     if kind != "black":
-        given = np.asarray(bg["colors"], dtype=np.float32)
-        colors[:] = given if len(given) == 2 else given[0]
+        given = bg["colors"]
+        colors[0], colors[1] = given[0], given[-1]  # one colour (flat) fills both rows
     if channels == 1:
         colors = np.ascontiguousarray(colors.mean(axis=1, keepdims=True))
     if kind in ("black", "flat"):
-        field = np.zeros((size, size), dtype=np.float32)
+        field = _flat_field(size)
     elif kind == "gradient":
-        ramp = np.linspace(-0.5, 0.5, size, dtype=np.float32)
+        ramp = _ramp(size)
         field = ramp[None, :] * np.float32(math.cos(bg["angle"])) + ramp[:, None] * np.float32(math.sin(bg["angle"]))
         field -= field.min()
         field /= max(float(field.max()), 1e-6)
@@ -223,6 +247,22 @@ def background_field(bg: dict, size: int, channels: int) -> tuple[np.ndarray, np
     else:
         raise ValueError(f"unknown background {kind!r}")
     return field, colors
+
+
+@lru_cache(maxsize=16)
+def _flat_field(size: int) -> np.ndarray:
+    """The zero field of flat and black backgrounds, shared and read-only."""
+    out = np.zeros((size, size), dtype=np.float32)
+    out.setflags(write=False)
+    return out
+
+
+@lru_cache(maxsize=16)
+def _ramp(size: int) -> np.ndarray:
+    """``np.linspace(-0.5, 0.5, size, dtype=float32)``, computed once per size, read-only."""
+    out = np.linspace(-0.5, 0.5, size, dtype=np.float32)
+    out.setflags(write=False)
+    return out
 
 
 def render_background(bg: dict, size: int, channels: int) -> np.ndarray:
@@ -236,12 +276,29 @@ def fractional_noise(size: int, cells: int, octaves: int, persistence: float, ke
     ``cells * 2**o`` cells, smoothly interpolated, weighted ``persistence**o`` (a cheap stand-in for the
     diamond-square noise of Anderson & Farrell with the same 1/f character)."""
     rng = np.random.default_rng([key & 0xFFFFFFFF, key >> 32, 0x6E6F, 0])
+    sides = np.array([min(cells * 2**o, size) for o in range(octaves)], dtype=np.int64)
+    amps = np.array([persistence**o for o in range(octaves)], dtype=np.float32)
+    # every octave's lattice in one draw: float32 draws continue one stream whatever the calls' sizes
+    lattices = rng.random(int(((sides + 1) ** 2).sum()), dtype=np.float32)
     out = np.zeros((size, size), dtype=np.float32)
-    for o in range(octaves):
-        g = min(cells * 2**o, size)
-        _add_octave(out, rng.random((g + 1, g + 1), dtype=np.float32), np.float32(persistence**o))
+    _noise(out, sides, amps, lattices)
+    return out
+
+
+@njit
+def _noise(out, sides, amps, lattices):
+    """Sum the octaves (lattice o of side ``sides[o] + 1``, weight ``amps[o]``, stored one after another in
+    ``lattices``), then stretch ``out`` to [0, 1] in float32 as numpy's ``(out - lo) / max(hi - lo, 1e-6)``."""
+    at = 0
+    for o in range(sides.shape[0]):
+        g = sides[o] + 1
+        _add_octave(out, lattices[at:at + g * g].reshape((g, g)), amps[o])
+        at += g * g
     lo, hi = out.min(), out.max()
-    return (out - lo) / max(float(hi - lo), 1e-6)
+    scale = np.float32(max(np.float64(hi - lo), 1e-6))
+    for r in range(out.shape[0]):
+        for k in range(out.shape[1]):
+            out[r, k] = (out[r, k] - lo) / scale
 
 
 def shade(value: np.ndarray, t: np.ndarray, lut: np.ndarray, background: tuple[np.ndarray, np.ndarray],
@@ -256,13 +313,45 @@ def shade(value: np.ndarray, t: np.ndarray, lut: np.ndarray, background: tuple[n
 
 
 def hue_lut(shift: float, saturation: float, value: float, n: int = 256) -> np.ndarray:
-    """(n, 3) float32 palette sweeping the full hue circle from ``shift`` at constant saturation and value."""
-    return hsv_to_rgb(shift + np.arange(n) / n, saturation, value).astype(np.float32)
+    """(n, 3) float32 palette sweeping the full hue circle from ``shift`` at constant saturation and value
+    (:func:`hsv_to_rgb` of ``shift + arange(n) / n``, computed in a kernel with the same operations)."""
+    out = np.empty((n, 3), dtype=np.float32)
+    _hue_lut(float(shift), float(saturation), float(value), out)
+    return out
+
+
+@njit
+def _hue_lut(shift, s, v, out):
+    n = out.shape[0]
+    for i in range(n):
+        h = (shift + i / n) % 1.0
+        sector = math.floor(h * 6.0)
+        f = h * 6.0 - sector
+        p, q, t = v * (1.0 - s), v * (1.0 - s * f), v * (1.0 - s * (1.0 - f))
+        j = int(sector) % 6
+        if j == 0:
+            r, g, b = v, t, p
+        elif j == 1:
+            r, g, b = q, v, p
+        elif j == 2:
+            r, g, b = p, v, t
+        elif j == 3:
+            r, g, b = p, q, v
+        elif j == 4:
+            r, g, b = t, p, v
+        else:
+            r, g, b = v, p, q
+        out[i, 0], out[i, 1], out[i, 2] = r, g, b
 
 
 def gray_lut(level: float = 1.0) -> np.ndarray:
     """(1, 1) palette of one gray level, for grayscale images."""
     return np.full((1, 1), level, dtype=np.float32)
+
+
+#: The palette of grayscale images (white), shared and read-only.
+GRAY_LUT = gray_lut()
+GRAY_LUT.setflags(write=False)
 
 
 def dihedral(img: np.ndarray, k: int) -> np.ndarray:
@@ -274,7 +363,16 @@ def dihedral(img: np.ndarray, k: int) -> np.ndarray:
 
 
 def undo_dihedral(buf: np.ndarray, k: int) -> np.ndarray:
-    """A view ``v`` of ``buf`` such that writing an image ``x`` into ``v`` leaves ``dihedral(x, k)`` in ``buf``."""
+    """A view ``v`` of ``buf`` such that writing an image ``x`` into ``v`` leaves ``dihedral(x, k)`` in ``buf``
+    (``np.rot90(buf, -(k % 4))`` of the transposed buffer for k >= 4, written as slices: rot90 costs more than
+    shading a small image)."""
     if k >= 4:
         buf = buf.swapaxes(0, 1)
-    return np.rot90(buf, -(k % 4))
+    turns = -(k % 4) % 4
+    if turns == 1:
+        return buf[:, ::-1].swapaxes(0, 1)
+    if turns == 2:
+        return buf[::-1, ::-1]
+    if turns == 3:
+        return buf.swapaxes(0, 1)[:, ::-1]
+    return buf

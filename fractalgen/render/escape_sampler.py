@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from .._jit import njit
 from ..errors import RecipeError
 from ..schema import Bool, Choices, Float, Int, Range, pick, section, setting
 from . import color as C
@@ -142,24 +143,84 @@ def iterations(cfg: EscapeConfig, zoom: float) -> int:
 
 def boundary_cells(nu: np.ndarray, max_iter: int) -> np.ndarray:
     """Flat indices of up to COARSE_PICK cells of a coarse grid near the set's boundary: among the escaping cells
-    that escape late (smooth count in the top quarter of the escaping cells'), those whose count differs most
-    from a 4-neighbour's (bounded cells count as ``max_iter``). Escaping late keeps the zoom on the set's edge
-    rather than on the smooth exterior or inside a bounded region; the difference to a neighbour finds the
-    filaments. Stable order, so the pick is reproducible."""
-    escaped = nu >= 0.0
-    if not escaped.any():
-        return np.zeros(0, dtype=np.int64)
-    v = np.where(escaped, nu, float(max_iter))
-    score = np.zeros_like(v)
-    dx = np.abs(np.diff(v, axis=1))
-    dy = np.abs(np.diff(v, axis=0))
-    score[:, 1:] = np.maximum(score[:, 1:], dx)
-    score[:, :-1] = np.maximum(score[:, :-1], dx)
-    score[1:, :] = np.maximum(score[1:, :], dy)
-    score[:-1, :] = np.maximum(score[:-1, :], dy)
-    score[~escaped | (v < np.quantile(v[escaped], 0.75))] = 0.0
-    order = np.argsort(-score.ravel(), kind="stable")[:COARSE_PICK]
-    return order[score.ravel()[order] > 0]
+    that escape late (smooth count in the top quarter of the escaping cells', at or above their
+    ``np.quantile(.., 0.75)``), those whose count differs most from a 4-neighbour's (bounded cells count as
+    ``max_iter``). Escaping late keeps the zoom on the set's edge rather than on the smooth exterior or inside a
+    bounded region; the difference to a neighbour finds the filaments. Ties keep the cells' order (a stable
+    sort), so the pick is reproducible. One kernel call (the numpy version cost more than the coarse grid)."""
+    out = np.empty(COARSE_PICK, dtype=np.int64)
+    found = _boundary_cells(np.ascontiguousarray(nu, dtype=np.float64), float(max_iter), out)
+    return out[:found]
+
+
+@njit
+def _quantile_linear(values, q):
+    """``np.quantile(values, q)`` (method "linear") of a non-empty float64 vector, with numpy's operations:
+    virtual index (n - 1) q, and the interpolation ``a + (b - a) t``, or ``b - (b - a) (1 - t)`` for t >= 0.5."""
+    ordered = np.sort(values)
+    n = ordered.size
+    virtual = (n - 1) * q
+    if virtual >= n - 1:
+        return ordered[n - 1]
+    below = int(math.floor(virtual))
+    a, b = ordered[below], ordered[below + 1]
+    t = virtual - below
+    diff = b - a
+    if t >= 0.5:
+        return b - diff * (1.0 - t)
+    return a + diff * t
+
+
+@njit
+def _boundary_cells(nu, max_iter, out):
+    """:func:`boundary_cells` into ``out`` (COARSE_PICK long); returns how many cells it found."""
+    h, w = nu.shape
+    v = np.empty((h, w))
+    count = 0
+    for r in range(h):
+        for k in range(w):
+            if nu[r, k] >= 0.0:
+                v[r, k] = nu[r, k]
+                count += 1
+            else:
+                v[r, k] = max_iter
+    if count == 0:
+        return 0
+    late = np.empty(count)
+    i = 0
+    for r in range(h):
+        for k in range(w):
+            if nu[r, k] >= 0.0:
+                late[i] = v[r, k]
+                i += 1
+    q = _quantile_linear(late, 0.75)
+    score = np.zeros(h * w)
+    for r in range(h):
+        for k in range(w):
+            if nu[r, k] < 0.0 or v[r, k] < q:
+                continue
+            best = 0.0
+            if k > 0:
+                best = max(best, abs(v[r, k] - v[r, k - 1]))
+            if k < w - 1:
+                best = max(best, abs(v[r, k + 1] - v[r, k]))
+            if r > 0:
+                best = max(best, abs(v[r, k] - v[r - 1, k]))
+            if r < h - 1:
+                best = max(best, abs(v[r + 1, k] - v[r, k]))
+            score[r * w + k] = best
+    found = 0
+    for _ in range(out.size):  # the largest scores, the first cell among equals (a stable descending order)
+        top, at = 0.0, -1
+        for j in range(h * w):
+            if score[j] > top:
+                top, at = score[j], j
+        if at < 0:
+            break
+        out[found] = at
+        score[at] = 0.0
+        found += 1
+    return found
 
 
 def zoom_search(rng: np.random.Generator, cfg: EscapeConfig, p: dict) -> dict:
@@ -202,8 +263,12 @@ def sample_palette(rng: np.random.Generator, kinds: tuple) -> dict:
     bright (all-dark gradients made dim, murky images)."""
     kind = pick(rng, kinds)
     if kind == "cosine":
-        abcd = [rng.uniform(0.3, 0.7, 3), rng.uniform(0.25, 0.5, 3), rng.uniform(0.5, 1.5, 3), rng.random(3)]
-        return {"kind": "cosine", "abcd": [v.tolist() for v in abcd]}
+        # four uniform triples (a, b, c in their bands, d in [0, 1)): twelve doubles, drawn in one call and
+        # mapped as rng.uniform maps them (low + (high - low) u), so the same numbers as four calls
+        u = rng.random(12).tolist()
+        bands = ((0.3, 0.7), (0.25, 0.5), (0.5, 1.5))
+        abcd = [[lo + (hi - lo) * x for x in u[3 * i:3 * i + 3]] for i, (lo, hi) in enumerate(bands)]
+        return {"kind": "cosine", "abcd": abcd + [u[9:]]}
     stops = [C.random_color(rng, (0.3, 1.0), (0.1, 1.0)) for _ in range(int(rng.integers(3, 7)))]
     stops[int(rng.integers(len(stops)))] = C.random_color(rng, (0.3, 1.0), (0.85, 1.0))  # one bright stop
     return {"kind": "gradient", "stops": stops}

@@ -81,49 +81,89 @@ class IfsConfig:
 # sampling
 
 
-def _rotation(theta: float) -> list[list[float]]:
-    c, s = math.cos(theta), math.sin(theta)
-    return [[c, -s], [s, c]]
+def _between(low: float, high: float, u: float) -> float:
+    """``rng.uniform(low, high)`` given the ``rng.random()`` it draws: numpy computes exactly ``low + (high - low)
+    * u``, so several uniform draws can be taken as one ``rng.random(k)`` call (the same doubles in the same
+    order) and mapped here, in Python floats, at a fraction of the cost of a numpy call per number."""
+    return low + (high - low) * u
+
+
+def _sum(values: list[float]) -> float:
+    """``np.sum`` of a short float64 vector, bit for bit: below 8 entries numpy adds them left to right."""
+    if len(values) >= 8:
+        return float(np.sum(values))
+    total = 0.0
+    for v in values:
+        total += v
+    return total
+
+
+def _singular_values(rng: np.random.Generator, alpha: float, n: int, draws: list[float] | None = None,
+                     more: int = 0) -> tuple[list[list[float]], list[float]]:
+    """:func:`sample_singular_values` as nested lists (what the sampler stores), and ``more`` uniform numbers
+    drawn right after the split ones in the same call (what the sampler draws next). ``draws``: the n - 1
+    uniform numbers of the contributions, if the caller drew them already (with the numbers before them)."""
+    if not 0.0 <= alpha <= 3.0 * n:
+        raise ValueError(f"alpha {alpha} is not reachable with {n} maps")
+    if draws is None:
+        draws = rng.random(n - 1).tolist()
+    contrib = []
+    budget = alpha
+    for i in range(n - 1):
+        rest = n - 1 - i
+        c = _between(max(0.0, budget - 3.0 * rest), min(3.0, budget), draws[i])
+        contrib.append(c)
+        budget -= c
+    contrib.append(min(max(budget, 0.0), 3.0))
+    contrib = [contrib[j] for j in rng.permutation(n).tolist()]
+    split = rng.random(n + more).tolist()
+    sigma = []
+    for c, u in zip(contrib, split):
+        s2 = _between(max(0.0, (c - 1.0) / 2.0), c / 3.0, u)
+        sigma.append([c - 2.0 * s2, s2])
+    return sigma, split[n:]
 
 
 def sample_singular_values(rng: np.random.Generator, alpha: float, n: int) -> np.ndarray:
     """(n, 2) singular values with 1 >= s1 >= s2 >= 0 and sum(s1 + 2 s2) == alpha (see the module docstring)."""
-    if not 0.0 <= alpha <= 3.0 * n:
-        raise ValueError(f"alpha {alpha} is not reachable with {n} maps")
-    contrib = np.empty(n)
-    budget = alpha
-    for i in range(n - 1):
-        rest = n - 1 - i
-        contrib[i] = rng.uniform(max(0.0, budget - 3.0 * rest), min(3.0, budget))
-        budget -= contrib[i]
-    contrib[-1] = min(max(budget, 0.0), 3.0)
-    contrib = contrib[rng.permutation(n)]
-    s2 = rng.uniform(np.maximum(0.0, (contrib - 1.0) / 2.0), contrib / 3.0)
-    return np.stack([contrib - 2.0 * s2, s2], axis=1)
+    return np.array(_singular_values(rng, alpha, n)[0], dtype=np.float64).reshape(n, 2)
 
 
 def sample_system(rng: np.random.Generator, cfg: IfsConfig) -> dict:
     """Draw an IFS by the sigma-factor method: maps as rows (a, b, c, d, e, f) meaning
-    x' = a x + b y + e, y' = c x + d y + f; probabilities from |det A| with a floor."""
+    x' = a x + b y + e, y' = c x + d y + f; probabilities from |det A| with a floor.
+
+    Written for speed at small sizes (where this costs more than the chaos game): scalar arithmetic in Python
+    floats, runs of uniform draws taken as one ``rng.random(k)`` each (see :func:`_between`); the random
+    numbers, their order and every rounding are those of the plain numpy version (tests/golden pins them)."""
     n = int(rng.integers(cfg.maps[0], cfg.maps[1] + 1))
-    alpha = float(rng.uniform((cfg.alpha_band[0] + n) / 2.0, (cfg.alpha_band[1] + n) / 2.0))
-    sigma = sample_singular_values(rng, alpha, n)
-    theta = rng.uniform(-np.pi, np.pi, size=(n, 2))
-    signs = rng.integers(0, 2, size=(n, 2, 2)) * 2.0 - 1.0
-    # A = U diag(sigma) V^T with U, V rotations whose columns are flipped by the signs, for all maps in one
-    # batched matmul (numpy's batched product gives the bytes of the per-map products). Cosines with math, not
-    # np.cos: numpy's vectorised cosine may round differently from the C library's.
-    turns = np.array([[_rotation(t) for t in row] for row in theta.tolist()]) * signs[:, :, None, :]
-    scale = np.zeros((n, 2, 2))
-    scale[:, 0, 0], scale[:, 1, 1] = sigma[:, 0], sigma[:, 1]
-    maps = np.empty((n, 6))
-    maps[:, :4] = (turns[:, 0] @ scale @ turns[:, 1].transpose(0, 2, 1)).reshape(n, 4)
-    maps[:, 4:] = rng.uniform(-1.0, 1.0, size=(n, 2))
-    det = np.abs(sigma[:, 0] * sigma[:, 1])
-    probs = det / det.sum() if det.sum() > 0 else np.full(n, 1.0 / n)
-    probs = np.maximum(probs, cfg.prob_floor)
-    probs /= probs.sum()
-    return {"maps": maps.tolist(), "probs": probs.tolist(), "alpha": alpha, "sigma": sigma.tolist()}
+    u = rng.random(n).tolist()  # alpha, then the n - 1 contributions of the singular values
+    alpha = _between((cfg.alpha_band[0] + n) / 2.0, (cfg.alpha_band[1] + n) / 2.0, u[0])
+    sigma, theta = _singular_values(rng, alpha, n, u[1:], more=2 * n)  # the angles follow the split
+    signs = rng.integers(0, 2, size=4 * n).tolist()
+    # A = U diag(sigma) V^T with U, V rotations whose columns are flipped by the signs (+-1: exact products),
+    # for all maps in one batched matmul of (n, 2, 2) operands laid out as numpy's version laid them out: the
+    # product's rounding is numpy's and BLAS's to choose (this CPU's OpenBLAS rounds a b + c d as one fused
+    # multiply-add), so it is left to them. Cosines with math, not np.cos (which may round differently).
+    turns = []
+    for i in range(2 * n):
+        angle = _between(-np.pi, np.pi, theta[i])
+        c, s = math.cos(angle), math.sin(angle)
+        sx, sy = signs[2 * i] * 2.0 - 1.0, signs[2 * i + 1] * 2.0 - 1.0
+        turns += (c * sx, -s * sy, s * sx, c * sy)
+    turns = np.array(turns).reshape(n, 2, 2, 2)
+    scale = np.array([v for s1, s2 in sigma for v in (s1, 0.0, 0.0, s2)]).reshape(n, 2, 2)
+    linear = (turns[:, 0] @ scale @ turns[:, 1].transpose(0, 2, 1)).reshape(n, 4).tolist()
+    shift = rng.random(2 * n).tolist()
+    maps = [row + [_between(-1.0, 1.0, shift[2 * i]), _between(-1.0, 1.0, shift[2 * i + 1])]
+            for i, row in enumerate(linear)]
+    det = [abs(s1 * s2) for s1, s2 in sigma]
+    total = _sum(det)
+    probs = [d / total for d in det] if total > 0 else [1.0 / n] * n
+    probs = [max(p, cfg.prob_floor) for p in probs]
+    total = _sum(probs)
+    probs = [p / total for p in probs]
+    return {"maps": maps, "probs": probs, "alpha": alpha, "sigma": sigma}
 
 
 def sample_ifs(rng: np.random.Generator, cfg: IfsConfig, size: int, color: bool) -> dict:
@@ -135,18 +175,23 @@ def sample_ifs(rng: np.random.Generator, cfg: IfsConfig, size: int, color: bool)
     p["supersample"] = cfg.supersample
     p["key"] = int(rng.integers(2**53))
     p["margin"] = cfg.margin
-    p["zoom"] = float(rng.uniform(*cfg.zoom))
-    p["shift"] = rng.uniform(-cfg.shift, cfg.shift, size=2).tolist()
+    one_tone = len(cfg.tone) == 1  # then picking the tone draws nothing, and gamma's number follows the shift's
+    u = rng.random(4 if one_tone else 3).tolist()
+    p["zoom"] = _between(cfg.zoom[0], cfg.zoom[1], u[0])
+    p["shift"] = [_between(-cfg.shift, cfg.shift, u[1]), _between(-cfg.shift, cfg.shift, u[2])]
     p["tone"] = pick(rng, cfg.tone)
-    p["gamma"] = float(rng.uniform(*cfg.gamma))
+    p["gamma"] = _between(cfg.gamma[0], cfg.gamma[1], u[3] if one_tone else rng.random())
     if color:
         p["coloring"] = pick(rng, cfg.coloring)
         if p["coloring"] == "map":
             n_stops = int(rng.integers(2, 6))
-            p["palette"] = [C.random_color(rng, (0.4, 1.0), (0.6, 1.0)) for _ in range(n_stops)]
-            p["map_colors"] = rng.random(len(p["maps"])).tolist()
+            n = len(p["maps"])
+            u = rng.random(3 * n_stops + n).tolist()
+            p["palette"] = [C.color_from(u[3 * k:3 * k + 3], (0.4, 1.0), (0.6, 1.0)) for k in range(n_stops)]
+            p["map_colors"] = u[3 * n_stops:]
         else:
-            p["hue"] = [float(rng.random()), float(rng.uniform(0.3, 1.0)), float(rng.uniform(0.5, 1.0))]
+            u = rng.random(3).tolist()
+            p["hue"] = [u[0], _between(0.3, 1.0, u[1]), _between(0.5, 1.0, u[2])]
     p["background"] = C.sample_background(rng, cfg.background, color)
     p["flip"] = int(rng.integers(8)) if cfg.flip else 0
     p["invert"] = bool(rng.random() < cfg.invert)
@@ -235,6 +280,72 @@ def _mean_color(counts, color_sum, factor, out):
             out[r, k] = s / n if n > 0 else 0.0
 
 
+@njit
+def _fixed_point(coef):
+    """:func:`fixed_point` of map 0, inside a kernel (the same operations, so the same bits)."""
+    a, b, c, d, e, f = coef[0, 0], coef[0, 1], coef[0, 2], coef[0, 3], coef[0, 4], coef[0, 5]
+    det = (1.0 - a) * (1.0 - d) - b * c
+    if abs(det) < 1e-12:
+        return e, f
+    return ((1.0 - d) * e + b * f) / det, (c * e + (1.0 - a) * f) / det
+
+
+@njit
+def _frame(coef, cum, key, n, margin, zoom, shift_x, shift_y, grid):
+    """:func:`frame` in one kernel call: (x_lo, y_lo, pixels per unit)."""
+    x0, y0 = _fixed_point(coef)
+    x_min, x_max, y_min, y_max = _chaos_bounds(coef, cum, x0, y0, key, n)
+    span = max(x_max - x_min, y_max - y_min, 1e-9) * (1.0 + 2.0 * margin) / zoom
+    cx = 0.5 * (x_min + x_max) + shift_x * span
+    cy = 0.5 * (y_min + y_max) + shift_y * span
+    return cx - 0.5 * span, cy - 0.5 * span, grid / span
+
+
+@njit
+def _density(coef, cum, map_color, key, points, prepass, margin, zoom, shift_x, shift_y, counts, color_sum):
+    """Frame the attractor and run the chaos game (:func:`density`) in one kernel call: at 32 px a numba call's
+    fixed cost is a sizeable part of the chaos game itself."""
+    x_lo, y_lo, scale = _frame(coef, cum, key, prepass, margin, zoom, shift_x, shift_y, counts.shape[0])
+    x0, y0 = _fixed_point(coef)
+    _chaos_game(coef, cum, map_color, x0, y0, key, points, x_lo, y_lo, scale, counts, color_sum)
+
+
+@njit
+def _tone_log(counts, gamma, out):
+    """``out = tone_map(counts, "log", gamma)`` (:func:`.color.tone_map`'s table, looked up in the kernel)."""
+    top = 0
+    for r in range(counts.shape[0]):
+        for k in range(counts.shape[1]):
+            top = max(top, counts[r, k])
+    if top == 0:
+        out[:] = 0.0
+        return
+    lut = C._log_lut(top, gamma)
+    for r in range(counts.shape[0]):
+        for k in range(counts.shape[1]):
+            out[r, k] = lut[counts[r, k]]
+
+
+@njit
+def _gate_stats(value):
+    """(pixels lit, standard deviation in float64) of the tone-mapped density, in two passes."""
+    n = value.shape[0] * value.shape[1]
+    lit = 0
+    total = 0.0
+    for r in range(value.shape[0]):
+        for k in range(value.shape[1]):
+            v = value[r, k]
+            lit += v != 0.0
+            total += v
+    mean = total / n
+    dev = 0.0
+    for r in range(value.shape[0]):
+        for k in range(value.shape[1]):
+            d = value[r, k] - mean
+            dev += d * d
+    return lit, math.sqrt(dev / n)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # rendering
 
@@ -263,36 +374,41 @@ def map_choices(params: dict, n: int | None = None) -> np.ndarray:
 
 
 def frame(params: dict, grid: int) -> tuple[float, float, float]:
-    """(x_lo, y_lo, pixels per unit) of the square window onto the attractor."""
+    """(x_lo, y_lo, pixels per unit) of the square window onto the attractor: the bounding box of the chain's
+    first :data:`PREPASS_POINTS` points from the fixed point of map 0, with the margin, zoom and shift."""
     coef, cum = system_arrays(params)
-    x0, y0 = fixed_point(coef[0])
-    x_min, x_max, y_min, y_max = _chaos_bounds(coef, cum, x0, y0, np.uint64(params["key"]),
-                                               min(params["points"], PREPASS_POINTS))
-    span = max(x_max - x_min, y_max - y_min, 1e-9) * (1.0 + 2.0 * params["margin"]) / params["zoom"]
-    cx = 0.5 * (x_min + x_max) + params["shift"][0] * span
-    cy = 0.5 * (y_min + y_max) + params["shift"][1] * span
-    return cx - 0.5 * span, cy - 0.5 * span, grid / span
+    return _frame(coef, cum, np.uint64(params["key"]), min(params["points"], PREPASS_POINTS), params["margin"],
+                  params["zoom"], params["shift"][0], params["shift"][1], grid)
 
 
 def density(params: dict, with_color: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """Hit counts (grid, grid) uint32 and, if asked, the summed colour coordinate per grid pixel (else None)."""
     grid = params["size"] * params["supersample"]
     coef, cum = system_arrays(params)
-    x0, y0 = fixed_point(coef[0])
-    x_lo, y_lo, scale = frame(params, grid)
     counts = np.zeros((grid, grid), dtype=np.uint32)
     color_sum = map_color = None
     if with_color:
         color_sum = np.zeros((grid, grid), dtype=np.float32)
-        map_color = np.asarray(params.get("map_colors", [0.0] * len(coef)), dtype=np.float64)
-    _chaos_game(coef, cum, map_color, x0, y0, np.uint64(params["key"]), params["points"],
-                x_lo, y_lo, scale, counts, color_sum)
+        map_color = np.array(params.get("map_colors", [0.0] * len(coef)), dtype=np.float64)
+    _density(coef, cum, map_color, np.uint64(params["key"]), params["points"], min(params["points"], PREPASS_POINTS),
+             params["margin"], params["zoom"], params["shift"][0], params["shift"][1], counts, color_sum)
     return counts, color_sum
+
+
+#: Distance from the contrast threshold inside which the gate recomputes the contrast exactly as numpy's float32
+#: ``std`` does (the fast float64 value is within 1e-5 of it; this keeps every decision numpy's).
+CONTRAST_SLACK = 1e-4
 
 
 def check_gate(value: np.ndarray, gate: IfsGate) -> None:
     """Raise :class:`~.quality.Rejected` unless the tone-mapped density fills a fraction of the frame inside
-    ``gate.fill`` and has a standard deviation of at least ``gate.min_contrast``."""
+    ``gate.fill`` and has a standard deviation of at least ``gate.min_contrast``.
+
+    The contrast is numpy's float32 ``value.std()``; a float64 kernel decides the clear cases (every case but
+    those within :data:`CONTRAST_SLACK` of the threshold) at a fraction of its cost, with the same outcome."""
+    lit, std = _gate_stats(value)
+    if gate.fill[0] <= lit / value.size <= gate.fill[1] and std >= gate.min_contrast + CONTRAST_SLACK:
+        return
     require_band("fill", fill_fraction(value), gate.fill)
     require_min("contrast", contrast(value), gate.min_contrast)
 
@@ -334,14 +450,18 @@ def render_ifs(params: dict, gate: IfsGate | None = None) -> np.ndarray:
     size, ss = params["size"], params["supersample"]
     by_map = params["color"] and params["coloring"] == "map"
     counts, color_sum = density(params, with_color=by_map)
-    value = C.tone_map(counts, params["tone"], params["gamma"])
+    if params["tone"] == "log":
+        value = np.empty(counts.shape, dtype=np.float32)
+        _tone_log(counts, params["gamma"], value)
+    else:
+        value = C.tone_map(counts, params["tone"], params["gamma"])
     if ss > 1:
         value = C.downsample2(value)
     if gate is not None:
         check_gate(value, gate)
     channels = 3 if params["color"] else 1
     if not params["color"]:
-        t, lut = value, C.gray_lut()
+        t, lut = value, C.GRAY_LUT
     elif by_map:
         t = np.empty((size, size), dtype=np.float32)
         _mean_color(counts, color_sum, ss, t)

@@ -58,7 +58,7 @@ def test_the_same_short_options_everywhere():
         if "seed" in opts:
             assert {"-s", "--seed"} <= opts["seed"], name
             seen["seed"] += 1
-    assert seen == {"count": 5, "out": 5, "seed": 7}, seen  # generate, preview, show, export, mix; ...
+    assert seen == {"count": 6, "out": 5, "seed": 8}, seen  # generate, preview, show, export, mix; ...
 
 
 @pytest.mark.parametrize("name", sorted(main.commands))

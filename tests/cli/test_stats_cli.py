@@ -55,6 +55,16 @@ def test_the_table(run, sets):
     assert [line.split()[0] for line in lines[2:]] == list(MEASURES)
 
 
+def test_a_seeded_sample(run, sets):
+    res = run("stats", sets / "ifs", "-n", 6, "-s", 2, "--json", "-q")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)["sets"][0]
+    assert data["images"] == 6 and data["of"] == 20
+    part, = stats.measure_sets([sets / "ifs"], count=6, seed=2, progress=False)
+    assert data["measures"]["fill"]["mean"] == pytest.approx(part.values["fill"].mean())
+    assert "ifs: 6 images (a sample of 20) 32x32x3" in run("stats", sets / "ifs", "-n", 6, "-q").stdout
+
+
 def test_json_holds_the_numbers_of_the_library(run, sets):
     res = run("stats", sets / "ifs", sets / "gray", "--json", "-q", "--by", "fill", "--extremes", 2)
     assert res.exit_code == 0, res.output
@@ -85,7 +95,8 @@ def test_out_writes_the_figure_of_two_sets(run, sets, tmp_path):
     (("{s}/ifs", "empty"), "'empty' is not a fractalgen store"),
     (("pngs",), "'pngs' is a folder of images, not a store: import it first"),
     (("{s}/ifs", "--by", "size"), "'size' is not one of"),
-    (("{s}/ifs", "--near-bits", "65"), "65 is not in the range"),
+    (("{s}/ifs", "--near-bits", "257"), "257 is not in the range"),
+    (("{s}/ifs", "-n", "0"), "0 is not in the range"),
 ])
 def test_bad_input_exits_2_with_one_line(run, sets, tmp_path, args, needle):
     (tmp_path / "empty").mkdir()
@@ -109,3 +120,13 @@ def test_without_matplotlib_the_figure_names_the_install_command(run, sets, monk
     one_line_error(run("stats", sets / "ifs", "-o", "s.png", "-q"), 1, 'pip install "fractalgen[plots]"')
     assert not (tmp_path / "s.png").exists()
     assert run("stats", sets / "ifs", "-q").exit_code == 0  # the table needs no matplotlib
+
+
+def test_the_readme_figure_is_committed_and_small():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "sample_sets" / "stats.png"
+    assert path.is_file(), "run python sample_sets/make_stats.py"
+    assert path.stat().st_size < 250_000
+    with Image.open(path) as im:
+        assert im.format == "PNG" and im.size[0] <= 1000

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from fractalgen.errors import ImageInputError, RecipeError
+from fractalgen.errors import ImageInputError, SettingsError
 from fractalgen.mixing import blend
 
 
@@ -139,8 +139,8 @@ def test_get_ab_interpolates_half_the_time_with_beta_distributed_coefficients():
 
 
 @pytest.mark.parametrize("call, error, needle", [
-    (lambda x: blend.blend("screen", x, x), RecipeError, "unknown blend 'screen'"),
-    (lambda x: blend.sample_params("screen", np.random.default_rng(0), 3.0), RecipeError, "unknown blend"),
+    (lambda x: blend.blend("screen", x, x), SettingsError, "unknown blend 'screen'"),
+    (lambda x: blend.sample_params("screen", np.random.default_rng(0), 3.0), SettingsError, "unknown blend"),
     (lambda x: blend.add(x, x[:-1], a=1, b=0), ImageInputError, "one shape"),
     (lambda x: blend.add(x, x.astype(np.int16), a=1, b=0), ImageInputError, "uint8 or float"),
     (lambda x: blend.add(x, [[1]], a=1, b=0), ImageInputError, "arrays"),

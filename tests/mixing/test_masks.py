@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from fractalgen.errors import ImageInputError
+from fractalgen.errors import ImageInputError, SettingsError
 from fractalgen.mixing import masks
 from fractalgen.mixing._backend import NumpyBackend
 
@@ -181,7 +181,7 @@ def test_bad_lam_is_a_one_line_error(lam, match):
 
 
 def test_unknown_method_and_bad_shape_are_errors():
-    with pytest.raises(ImageInputError, match="unknown mask method 'fmixx'; choose from mixup"):
+    with pytest.raises(SettingsError, match="unknown mask method 'fmixx'; choose from mixup"):
         masks.generate("fmixx", 0.5, (8, 8), rng())
     with pytest.raises(ImageInputError, match="empty side"):
         masks.fmix(0.5, (0, 8), rng())
@@ -282,7 +282,7 @@ def test_mask_augment_returns_a_changed_copy():
 @pytest.mark.parametrize("kwargs, match", [({"p_smooth": 1.5}, "p_smooth"), ({"p_aug": -1}, "p_aug"),
                                            ({"rotate": 200}, "rotate"), ({"max_radius": 0}, "max_radius")])
 def test_mask_augment_rejects_bad_settings(kwargs, match):
-    with pytest.raises(ImageInputError, match=match):
+    with pytest.raises(SettingsError, match=match):
         masks.MaskAugment(**kwargs)
 
 

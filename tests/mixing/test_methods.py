@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fractalgen.errors import ImageInputError, RecipeError
-from fractalgen.mixing import METHODS, FractalSource, IPMix, LayerMix, PixMix
+from fractalgen.errors import ImageInputError, SettingsError
+from fractalgen.mixing import METHODS, FractalMaskMix, FractalSource, IPMix, LayerMix, PixMix
 
 ALL = [PixMix, IPMix, LayerMix]
 
@@ -138,7 +138,7 @@ def test_presets_and_overrides(source):
     assert PixMix(source, "imagenet", beta=2, k=1).beta == 2.0 and PixMix(source, k=1).k == 1
     assert len(PixMix(source).ops) == 9 and len(PixMix(source, ops=["augmix", "enhance"]).ops) == 13
     assert len(IPMix(source).ops) == 10 and len(LayerMix(source).ops) == 12
-    assert set(METHODS.values()) == set(ALL)
+    assert set(METHODS.values()) == {*ALL, FractalMaskMix}
 
 
 def test_repr_names_the_method_and_its_settings(method, source):
@@ -148,14 +148,14 @@ def test_repr_names_the_method_and_its_settings(method, source):
 
 
 @pytest.mark.parametrize("kwargs, needle", [
-    ({"preset": "svhn"}, "preset 'svhn'"),
+    ({"preset": "svhn"}, "preset = 'svhn'"),
     ({"views": 2}, "views = 2"),
     ({"severity": 0}, "severity = 0"),
     ({"beta": -1}, "beta = -1"),
     ({"ops": ["rotate", "blur"]}, "unknown image op 'blur'"),
 ])
 def test_bad_settings_get_recipe_errors(method, source, kwargs, needle):
-    with pytest.raises(RecipeError, match=needle):
+    with pytest.raises(SettingsError, match=needle):
         method(source, **kwargs)
 
 

@@ -9,14 +9,19 @@ import pickle
 import numpy as np
 import pytest
 
-from fractalgen.errors import ImageInputError
+from fractalgen.errors import ImageInputError, SettingsError
 from fractalgen.mixing import FractalMaskMix, MiAMix, masks
 from fractalgen.mixing._backend import NumpyBackend
-from fractalgen.mixing.miamix import flip_shift
+from fractalgen.mixing.miamix import _arrays, flip_shift
 
 
 def rng(seed=0):
     return np.random.default_rng(seed)
+
+
+def drawn(mix, n, shape, gen=None):
+    """MiAMix params (JSON-ready lists) as numpy arrays, to inspect them."""
+    return _arrays(mix.sample_params(gen, n, shape))
 
 
 def batch(b=16, size=32, dtype=np.uint8, seed=0):
@@ -43,7 +48,7 @@ def torch_rng_guard():
 def test_output_is_the_mask_blend_of_each_image_and_its_partner():
     x, y = batch(12, dtype=np.float64), np.arange(12)
     mix = MiAMix(num_classes=12, p_self=0.0, seed=1)
-    params = mix.sample_params(12, (32, 32))
+    params = drawn(mix, 12, (32, 32))
     out, soft = mix.apply(x, y, params)
     m = mix.render_masks(params, (32, 32))[..., None]
     np.testing.assert_allclose(out, m * x + (1 - m) * x[params["partner"]], atol=1e-6)
@@ -53,7 +58,7 @@ def test_output_is_the_mask_blend_of_each_image_and_its_partner():
 def test_soft_labels_sum_to_one_and_carry_the_merged_mask_mean():
     x, y = batch(20), np.arange(20)  # distinct classes: both weights are visible
     mix = MiAMix(num_classes=20, seed=2)
-    params = mix.sample_params(20, (32, 32))
+    params = drawn(mix, 20, (32, 32))
     _, soft = mix.apply(x, y, params)
     lam = mix.render_masks(params, (32, 32)).mean(axis=(1, 2))
     np.testing.assert_allclose(soft.sum(1), 1, atol=1e-6)
@@ -65,7 +70,7 @@ def test_soft_labels_sum_to_one_and_carry_the_merged_mask_mean():
 def test_self_mixing_blends_two_views_and_keeps_the_label():
     x, y = batch(6, dtype=np.float32), np.arange(6)
     mix = MiAMix(num_classes=6, p_self=1.0, seed=3)
-    params = mix.sample_params(6, (32, 32))
+    params = drawn(mix, 6, (32, 32))
     out, soft = mix.apply(x, y, params)
     np.testing.assert_array_equal(params["partner"], np.arange(6))
     np.testing.assert_array_equal(soft, np.eye(6, dtype=np.float32))
@@ -111,7 +116,7 @@ def test_any_batch_size_works_and_a_batch_of_one_self_mixes(b):
     mix = MiAMix(num_classes=2, seed=6)
     out, soft = mix(x, y)
     assert out.shape == x.shape and soft.shape == (b, 2)
-    params = mix.sample_params(b, (16, 16))
+    params = drawn(mix, b, (16, 16))
     assert params["is_self"].all() if b == 1 else (params["partner"][~params["is_self"]]
                                                     != np.flatnonzero(~params["is_self"])).all()
 
@@ -129,7 +134,7 @@ def test_constant_batches_stay_constant(value, size):
 def test_same_params_give_the_same_bytes():
     x, y = batch(9), np.arange(9) % 3
     mix = MiAMix(num_classes=3, p_self=0.5, seed=21)
-    params = mix.sample_params(9, (32, 32))
+    params = drawn(mix, 9, (32, 32))
     (a, la), (b, lb) = mix.apply(x, y, params), mix.apply(x, y, params)
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(la, lb)
@@ -146,7 +151,7 @@ def test_single_channel_and_non_square_images():
 
 def sampled(mix, batches=300, b=32, shape=(8, 8), seed=8):
     gen = rng(seed)
-    return [mix.sample_params(b, shape, gen) for _ in range(batches)]
+    return [drawn(mix, b, shape, gen) for _ in range(batches)]
 
 
 def test_self_mixing_frequency_is_p_self():
@@ -208,7 +213,7 @@ def test_only_cutting_masks_are_augmented_at_their_rates():
 @pytest.mark.parametrize("merge", ["product", "sum"])
 def test_merged_mask_combines_each_samples_augmented_layers_in_order(merge):
     mix = MiAMix(num_classes=2, k_max=3, merge=merge, p_aug=0.5, p_smooth=0.5, seed=30)
-    params = mix.sample_params(40, (16, 16))["masks"]
+    params = drawn(mix, 40, (16, 16))["masks"]
     layers = {}
     for g in params["groups"]:
         out = masks.render(g["method"], g["params"], (16, 16))
@@ -227,7 +232,7 @@ def test_merged_mask_combines_each_samples_augmented_layers_in_order(merge):
 @pytest.mark.parametrize("merge, lam_from", [("product", "mask"), ("sum", "mask"), ("product", "drawn")])
 def test_merge_and_lambda_options(merge, lam_from):
     mix = MiAMix(num_classes=30, methods=["mixup"], merge=merge, lam_from=lam_from, p_self=0.0, k_max=3, seed=9)
-    params = mix.sample_params(30, (8, 8))
+    params = drawn(mix, 30, (8, 8))
     _, soft = mix.apply(batch(30, 8), np.arange(30), params)
     parts = params["masks"]["parts"]
     if merge == "sum":  # each mask keeps its part of x_i; the clipped sum keeps all of them
@@ -355,20 +360,21 @@ def test_bad_batches_are_one_line_errors(images, labels, match):
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"methods": {"fmix": 1, "cutmixx": 1}}, "unknown mask method 'cutmixx'"),
-    ({"methods": {"fmix": 0}}, "positive weight"), ({"methods": {"fmix": -1}}, ">= 0"),
+    ({"methods": {"fmix": 0}}, "positive weight"), ({"methods": {"fmix": -1}}, "weight of mask method 'fmix' = -1"),
     ({"p_self": 2}, "p_self"), ({"p_aug": -0.5}, "p_aug"), ({"merge": "max"}, "merge"),
     ({"lam_from": "orig"}, "lam_from"), ({"k_max": 0}, "k_max"), ({"alpha": 0}, "alpha"),
-    ({"self_augment": 3}, "callable"), ({"num_classes": 0}, "num_classes"),
+    ({"self_augment": 3}, "callable"), ({"num_classes": 0}, "num_classes"), ({"alpha": float("inf")}, "alpha = inf"),
+    ({"alpha": float("nan")}, "alpha = nan"), ({"label_smoothing": 1.5}, "label_smoothing"), ({"prob": -1}, "prob"),
 ])
 def test_bad_settings_are_one_line_errors(kwargs, match):
-    with pytest.raises(ImageInputError, match=match):
+    with pytest.raises(SettingsError, match=match):
         MiAMix(**{"num_classes": 10, **kwargs})
 
 
 def test_params_for_another_batch_size_are_refused():
     mix = MiAMix(num_classes=2)
     with pytest.raises(ImageInputError, match="drawn for 4 images, the batch has 5"):
-        mix.apply(batch(5), np.zeros(5, int), mix.sample_params(4, (32, 32)))
+        mix.apply(batch(5), np.zeros(5, int), drawn(mix, 4, (32, 32)))
 
 
 def test_repr_shows_the_paper_defaults():
@@ -389,22 +395,29 @@ def test_collate_stacks_then_mixes_numpy():
     np.testing.assert_array_equal(soft, ref_soft)
 
 
-def test_collate_in_dataloader_workers_draws_per_worker_streams(monkeypatch, torch_rng_guard):
-    torch = torch_rng_guard
-    import torch.utils.data as tud
+def test_params_are_json_ready_and_replay_exactly():
+    import json
 
-    samples = [(torch.rand(3, 16, 16, generator=torch.Generator().manual_seed(i)), i % 3) for i in range(8)]
-    info = {"value": None}
-    monkeypatch.setattr(tud, "get_worker_info", lambda: info["value"])
+    x, y = batch(10), np.arange(10) % 4
+    mix = MiAMix(num_classes=4, p_self=0.3, seed=40)
+    params = json.loads(json.dumps(mix.sample_params(7, 10, (32, 32))))
+    out, soft = mix.apply(x, y, params)
+    ref_out, ref_soft = mix(x, y, rng=7)  # an int rng: a generator seeded by it
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(soft, ref_soft)
 
-    def run(worker_id, seed):
-        info["value"] = type("Info", (), {"id": worker_id, "seed": seed})()
-        return MiAMix(num_classes=3, seed=18).collate(samples)[0]
 
-    assert torch.equal(run(0, 100), run(0, 100))
-    assert not torch.equal(run(0, 100), run(1, 101))
-    info["value"] = None
-    assert not torch.equal(MiAMix(num_classes=3, seed=18).collate(samples)[0], run(0, 100))
+def test_label_smoothing_and_the_probability_of_mixing():
+    x, y = batch(8), np.arange(8) % 4
+    smooth = MiAMix(num_classes=4, label_smoothing=0.2, prob=0.0, seed=41)
+    out, soft = smooth(x, y)
+    np.testing.assert_array_equal(out, x)  # never mixed: the images come back, the labels smoothed
+    np.testing.assert_allclose(soft, np.eye(4)[y] * 0.8 + 0.05, atol=1e-6)
+    mixed = [not np.array_equal(MiAMix(num_classes=4, prob=0.3, seed=s)(x, y)[0], x) for s in range(400)]
+    assert within(np.mean(mixed), 0.3, 400)
+    _, soft = MiAMix(num_classes=4, label_smoothing=0.2, p_self=0.0, seed=42)(x, y)
+    np.testing.assert_allclose(soft.sum(1), 1, atol=1e-6)
+    assert soft.min() >= 0.05 - 1e-6  # every class keeps at least its smoothing share
 
 
 # -- FractalMaskMix ----------------------------------------------------------------------------------------------
@@ -425,30 +438,31 @@ class StubSource:
         return self.pool[i, y:y + self.size, x:x + self.size]
 
 
-def test_fractal_mask_mix_is_the_mask_blend_with_one_fractal_per_image():
+def test_fractal_mask_mix_is_the_mask_blend_of_the_image_and_one_fractal():
     mix = FractalMaskMix(StubSource(), seed=0)
-    x = batch(5, dtype=np.float32)
-    params = mix.sample_params(5, (32, 32))
-    m = mix.stack.render(params["masks"], (32, 32), NumpyBackend())[..., None]
-    f = params["fractals"] / 255.0
-    np.testing.assert_allclose(mix.apply(x, params), m * x + (1 - m) * f, atol=1e-6)
+    x = batch(1)[0]
+    params = mix.sample_params(3, (32, 32))
+    f = StubSource().pool[0, :32, :32]
+    m = mix.render_masks(params, (32, 32))[..., None]
+    expected = np.floor(m * x + (1 - m) * f.astype(np.float64) + 0.5)
+    np.testing.assert_allclose(mix.apply(x, f, params), expected, atol=1)
+    assert mix.needs_fractal(params)
 
 
 def test_fractal_share_is_capped_by_max_share():
     mix = FractalMaskMix(StubSource(), max_share=0.3, p_aug=0.0, p_smooth=0.0, k_max=3)
-    params = mix.sample_params(400, (32, 32), rng(19))
-    kept = mix.stack.render(params["masks"], (32, 32), NumpyBackend()).mean(axis=(1, 2))
+    gen = rng(19)
+    kept = np.array([mix.render_masks(mix.sample_params(gen, (32, 32)), (32, 32)).mean() for _ in range(400)])
     assert kept.min() >= 0.7 - 1e-3  # FMix rounds to whole pixels
     assert kept.mean() < 0.95  # and the fractal does show
 
 
-@pytest.mark.parametrize("kind", ["hwc-uint8", "hwc-float", "batch", "gray", "pil"])
+@pytest.mark.parametrize("kind", ["hwc-uint8", "hwc-float", "pil"])
 def test_fractal_mask_mix_keeps_type_shape_and_range(kind, global_rng_guard):
     from PIL import Image
 
     base = batch(3)
-    image = {"hwc-uint8": base[0], "hwc-float": base[0] / 255.0, "batch": base, "gray": base[0, :, :, 0],
-             "pil": Image.fromarray(base[0])}[kind]
+    image = {"hwc-uint8": base[0], "hwc-float": base[0] / 255.0, "pil": Image.fromarray(base[0])}[kind]
     out = FractalMaskMix(StubSource(), seed=1)(image)
     if kind == "pil":
         assert isinstance(out, Image.Image) and out.size == (32, 32) and out.mode == "RGB"
@@ -463,10 +477,12 @@ def test_fractal_mask_mix_is_seeded_and_checks_its_source():
     np.testing.assert_array_equal(FractalMaskMix(StubSource(), seed=2)(x), FractalMaskMix(StubSource(), seed=2)(x))
     with pytest.raises(ImageInputError, match="size=32"):
         FractalMaskMix(StubSource(size=16))(x)
-    with pytest.raises(ImageInputError, match="FractalSource"):
+    with pytest.raises(ImageInputError, match="cannot draw fractals from object"):
         FractalMaskMix(object())
-    with pytest.raises(ImageInputError, match="max_share"):
+    with pytest.raises(SettingsError, match="max_share"):
         FractalMaskMix(StubSource(), max_share=1.5)
+    with pytest.raises(SettingsError, match="FractalMaskMix has no released variant"):
+        FractalMaskMix(StubSource(), variant="released")
     assert "max_share=0.5" in repr(FractalMaskMix(StubSource()))
 
 
@@ -475,10 +491,6 @@ def test_fractal_mask_mix_with_a_real_fractal_source(global_rng_guard):
 
     fractals = rng(20).integers(0, 256, (6, 36, 36, 1), dtype=np.uint8)  # a grayscale set: broadcast to RGB
     mix = FractalMaskMix(FractalSource(fractals, size=32, seed=0), seed=3)
-    x = batch(4)
+    x = batch(4)[0]
     out = mix(x)
     assert out.shape == x.shape and out.dtype == np.uint8 and not np.array_equal(out, x)
-    params = mix.sample_params(4, (32, 32), rng(21))
-    assert params["fractals"].shape == (4, 32, 32, 3)
-    # every fractal crop comes from the set (gray values equal across channels)
-    assert (params["fractals"][..., 0] == params["fractals"][..., 2]).all()

@@ -53,7 +53,7 @@ def test_the_pool_is_bounded_and_refreshed_at_the_set_rate():
     ({"pool": -1}, "pool = -1"), ({"refresh": 0}, "refresh = 0"), ({"refresh": 1.5}, "refresh = 1.5"),
     ({"size": 0}, "size = 0"), ({"scale": 0.5}, "scale = 0.5")])
 def test_bad_settings_get_one_line_errors(kwargs, match):
-    with pytest.raises(fg.RecipeError, match=match):
+    with pytest.raises(fg.SettingsError, match=match):
         FractalSource.online("ifs-gray", **{"size": 16, **kwargs})
 
 
@@ -79,13 +79,10 @@ class _FractalOf:
     """An 'augmentation' that returns the fractal it draws, to see which fractals the workers render."""
 
     def __init__(self, source):
-        self.source, self.rng = source, np.random.default_rng(0)
-
-    def reseed(self, seed):
-        self.rng = np.random.default_rng(seed)
+        self.source = source
 
     def augment(self, img, rng=None):
-        return self.source.sample(self.rng if rng is None else rng).astype(np.float32) / 255
+        return self.source.sample(rng).astype(np.float32) / 255  # None: the source's own per-process stream
 
 
 class _Blank:
@@ -100,10 +97,10 @@ def _load(ds, workers):
     import torch
     from torch.utils.data import DataLoader
 
-    from fractalgen.mixing.torch import worker_init_fn
+    from fractalgen.mixing.torch import EpochSampler
 
     torch.manual_seed(0)
-    loader = DataLoader(ds, batch_size=2, num_workers=workers, worker_init_fn=worker_init_fn,
+    loader = DataLoader(ds, batch_size=2, num_workers=workers, sampler=EpochSampler(ds),
                         multiprocessing_context="fork" if workers else None)
     return torch.cat([x for x, _ in loader]).numpy()
 
@@ -138,3 +135,32 @@ def test_cli_mix_online(tmp_path):
     assert res.exit_code == 0, res.output
     assert "a new fractal per view" in res.output and (tmp_path / "s.png").exists()
     assert isinstance(FractalSource.online("ifs-gray", size=16), OnlineSource)
+
+
+def _pool_after_one_draw(src):
+    src.sample()
+    return src.rendered, len(src._pool)
+
+
+def test_a_forked_child_renders_its_own_pool():
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork here")
+    src = FractalSource.online("ifs-gray", size=16, pool=3, refresh=0.5, seed=2)
+    for _ in range(3):
+        src.sample()
+    parent = [p.copy() for p in src._pool]
+    _INHERITED["src"] = src  # reached by the forked child through module state, not pickled
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:  # the child inherits the parent's pool, then drops it
+        rendered, size = pool.apply(_pool_after_one_draw_inherited)
+    assert (rendered, size) == (1, 1)
+    assert all(np.array_equal(a, b) for a, b in zip(parent, src._pool))  # the parent's pool is untouched
+
+
+_INHERITED = {}
+
+
+def _pool_after_one_draw_inherited():
+    return _pool_after_one_draw(_INHERITED["src"])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageEnhance, ImageOps
 
-from fractalgen.errors import ImageInputError, RecipeError
+from fractalgen.errors import ImageInputError, SettingsError
 from fractalgen.mixing import ops
 
 
@@ -239,7 +239,7 @@ def test_bad_images_get_a_one_line_error(bad):
     (lambda: ops.check_severity(0), "severity = 0"),
 ])
 def test_bad_names_and_values_get_a_recipe_error(call, needle):
-    with pytest.raises(RecipeError, match=needle):
+    with pytest.raises(SettingsError, match=needle):
         call()
 
 

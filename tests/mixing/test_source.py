@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fractalgen.errors import ImageInputError, RecipeError
+from fractalgen.errors import ImageInputError, RecipeError, SettingsError
 from fractalgen.mixing import FractalSource, source as source_mod
 
 
@@ -185,7 +185,7 @@ def test_bad_sources_get_one_line_errors(src, error, needle):
 @pytest.mark.parametrize("kwargs, needle", [({"size": 0}, "size = 0"), ({"size": 2.5}, "size = 2.5"),
                                             ({"scale": 0.5}, "scale = 0.5")])
 def test_bad_settings_get_recipe_errors(fractals, kwargs, needle):
-    with pytest.raises(RecipeError, match=needle):
+    with pytest.raises(SettingsError, match=needle):
         FractalSource(fractals, **{"size": 8, **kwargs})
 
 

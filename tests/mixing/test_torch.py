@@ -1,4 +1,4 @@
-"""MixingDataset and worker_init_fn with real DataLoader workers (fork and spawn)."""
+"""MixingDataset, EpochSampler and jsd_loss (the randomness across workers and epochs: test_loader.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch.utils.data import DataLoader, Subset  # noqa: E402
 
-from fractalgen.errors import RecipeError  # noqa: E402
+from fractalgen.errors import SettingsError  # noqa: E402
 from fractalgen.mixing import IPMix, LayerMix, PixMix  # noqa: E402
-from fractalgen.mixing.torch import MixingDataset, to_tensor, worker_init_fn  # noqa: E402
+from fractalgen.mixing.torch import EpochSampler, MixingDataset, jsd_loss, to_tensor  # noqa: E402
 
 
 @pytest.fixture
@@ -29,10 +29,9 @@ def source16(fractals):
     return FractalSource(fractals, size=16, seed=0)
 
 
-def batches(dataset, workers, context=None, seed=0):
+def batches(dataset, workers, context=None, seed=0, sampler=None):
     torch.manual_seed(seed)
-    loader = DataLoader(dataset, batch_size=2, num_workers=workers, worker_init_fn=worker_init_fn,
-                        multiprocessing_context=context)
+    loader = DataLoader(dataset, batch_size=2, num_workers=workers, multiprocessing_context=context, sampler=sampler)
     return [(x.numpy(), y.numpy()) for x, y in loader]
 
 
@@ -52,7 +51,7 @@ def test_to_tensor_matches_a_direct_transpose():
 
 
 def test_three_views_come_back_as_a_tuple_with_the_clean_image_first(base, source16):
-    ds = MixingDataset(base, IPMix(source16, views=3), seed=0)
+    ds = MixingDataset(base, IPMix(source16, views=3))
     (clean, a1, a2), label = ds[0]
     torch.testing.assert_close(clean, to_tensor(base[0][0] / np.float32(255)))
     assert a1.shape == a2.shape == (3, 16, 16) and label == 0
@@ -64,17 +63,6 @@ def test_three_views_come_back_as_a_tuple_with_the_clean_image_first(base, sourc
 def test_without_to_tensor_items_keep_the_input_kind(base, source16):
     x, _ = MixingDataset(base, LayerMix(source16), to_tensor=False, seed=0)[1]
     assert isinstance(x, np.ndarray) and x.dtype == np.uint8 and x.shape == (16, 16, 3)
-
-
-def test_a_seeded_dataset_gives_the_same_data_whatever_the_number_of_workers(base, source16):
-    ds = MixingDataset(base, IPMix(source16), seed=5)
-    serial = batches(ds, 0)
-    parallel = batches(ds, 2, "fork")
-    for (x0, y0), (x1, y1) in zip(serial, parallel):
-        np.testing.assert_array_equal(x0, x1)
-        np.testing.assert_array_equal(y0, y1)
-    ds.set_epoch(1)
-    assert not np.array_equal(batches(ds, 0)[0][0], serial[0][0])  # a new epoch, new augmentations
 
 
 def test_forked_workers_draw_different_reproducible_streams(base, source16):
@@ -92,21 +80,14 @@ def test_spawned_workers_rebuild_the_method_and_give_the_serial_data(base, sourc
     if "spawn" not in multiprocessing.get_all_start_methods():
         pytest.skip("no spawn start method here")
     ds = MixingDataset(base, IPMix(source16, views=3), seed=5)
-    serial = next(iter(DataLoader(ds, batch_size=8)))[0]
-    spawned = next(iter(DataLoader(ds, batch_size=8, num_workers=1, multiprocessing_context="spawn")))[0]
+    serial = next(iter(DataLoader(ds, batch_size=8, sampler=EpochSampler(ds))))[0]
+    spawned = next(iter(DataLoader(ds, batch_size=8, num_workers=1, multiprocessing_context="spawn",
+                                   sampler=EpochSampler(ds))))[0]
     for a, b in zip(serial, spawned):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
-def test_without_worker_init_fn_forked_workers_repeat_each_other(base, source16):
-    """Why worker_init_fn exists: each worker starts from a copy of the same generator state."""
-    ds = MixingDataset(base, IPMix(source16, seed=0))
-    loader = DataLoader(ds, batch_size=2, num_workers=2, multiprocessing_context="fork")
-    x = [b[0].numpy() for b in loader]
-    np.testing.assert_array_equal(x[0], x[1])
-
-
-def test_worker_init_fn_finds_the_mixing_dataset_under_a_subset(base, source16):
+def test_workers_draw_their_own_streams_under_a_subset(base, source16):
     ds = Subset(MixingDataset(base, IPMix(source16, seed=0)), range(8))
     run = batches(ds, 2, "fork", seed=3)
     assert not np.array_equal(run[0][0], run[1][0])
@@ -115,5 +96,38 @@ def test_worker_init_fn_finds_the_mixing_dataset_under_a_subset(base, source16):
 @pytest.mark.parametrize("kwargs, needle", [({"seed": -1}, "seed = -1"), ({"normalize": (1, 2, 3)}, "normalize"),
                                             ({"normalize": ([0.5] * 3, [0.0] * 3)}, "positive")])
 def test_bad_dataset_settings(base, source16, kwargs, needle):
-    with pytest.raises(RecipeError, match=needle):
+    with pytest.raises(SettingsError, match=needle):
         MixingDataset(base, PixMix(source16), **kwargs)
+
+
+def test_epoch_sampler_carries_the_epoch_and_shuffles_reproducibly():
+    sampler = EpochSampler(range(6), shuffle=True, seed=3)
+    first, second = list(sampler), list(sampler)
+    assert {e for e, _ in first} == {0} and {e for e, _ in second} == {1}
+    assert sorted(i for _, i in first) == list(range(6)) and [i for _, i in first] != [i for _, i in second]
+    again = EpochSampler(6, shuffle=True, seed=3)
+    assert list(again) == first and list(EpochSampler(6)) == [(0, i) for i in range(6)]
+    again.set_epoch(7)
+    assert next(iter(again))[0] == 7 and len(again) == 6
+    with pytest.raises(SettingsError, match="epoch = -1"):
+        again.set_epoch(-1)
+
+
+def test_an_epoch_sampler_item_is_the_seeded_sample_of_that_epoch(base, source16):
+    ds = MixingDataset(base, PixMix(source16), seed=2)
+    a, b = ds[(0, 3)][0], ds[(1, 3)][0]
+    torch.testing.assert_close(ds[(0, 3)][0], a, rtol=0, atol=0)
+    assert not torch.equal(a, b)
+    ds.set_epoch(1)
+    torch.testing.assert_close(ds[3][0], b, rtol=0, atol=0)  # a plain index follows set_epoch
+
+
+def test_jsd_loss_is_cross_entropy_for_identical_views():
+    logits = torch.randn(4, 10, generator=torch.Generator().manual_seed(0))
+    targets = torch.tensor([1, 2, 3, 4])
+    same = jsd_loss(torch.cat([logits] * 3), targets)
+    torch.testing.assert_close(same, torch.nn.functional.cross_entropy(logits, targets))
+    other = jsd_loss(torch.cat([logits, logits.flip(0), -logits]), targets)
+    assert float(other) > float(same)
+    with pytest.raises(SettingsError, match="3 x len"):
+        jsd_loss(logits, targets)

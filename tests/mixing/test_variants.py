@@ -11,7 +11,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from fractalgen.errors import RecipeError, ReleasedVariantWarning
+from fractalgen.errors import SettingsError, ReleasedVariantWarning
 from fractalgen.mixing import IPMix, LayerMix, PixMix, base, ops
 from fractalgen.mixing import released_ops as R
 
@@ -43,7 +43,7 @@ def test_params_record_the_variant_and_are_json_ready(method, source):
 
 @pytest.mark.parametrize("method", METHODS)
 def test_an_unknown_variant_is_a_one_line_error(method, source):
-    with pytest.raises(RecipeError, match="variant = 'publised' is not one of 'paper', 'released'"):
+    with pytest.raises(SettingsError, match="variant = 'publised' is not one of 'paper', 'released'"):
         method(source, variant="publised")
 
 
@@ -212,7 +212,7 @@ def test_released_layermix_works_in_floats_with_the_released_ops(source, scene):
     out = aug.apply(x, None, plan)
     assert out.dtype == np.float32
     np.testing.assert_allclose(out, 1 - x / 255, atol=1e-6)  # everything inverted
-    with pytest.raises(RecipeError, match="the released LayerMix has no op 'mirror'"):
+    with pytest.raises(SettingsError, match="the released LayerMix has no op 'mirror'"):
         LayerMix(source, variant="released", ops=["mirror"])
 
 
@@ -229,5 +229,5 @@ def test_fractal_gray_mixes_a_flipped_grayscale_fractal(source, scene, fits):
     # a random-pixels blend with p = 0 takes every pixel from the fractal: equalize(gray flipped fractal)
     expect = ops.equalize(R.fractal_view(f, **plan["fractal"]))
     np.testing.assert_array_equal(aug.apply(scene(), f, plan), expect)
-    with pytest.raises(RecipeError, match="fractal_gray = 'yes' must be True or False"):
+    with pytest.raises(SettingsError, match="fractal_gray = 'yes' must be True or False"):
         LayerMix(source, fractal_gray="yes")

@@ -1,0 +1,135 @@
+"""The renderers' fast paths against the plain numpy code they replace: kernels and batched draws must give the
+same numbers bit for bit (the goldens pin a few images; these compare many random inputs, edge cases included)."""
+
+from __future__ import annotations
+
+import colorsys
+
+import numpy as np
+import pytest
+
+from fractalgen.recipe import image_rng
+from fractalgen.render import color as C
+from fractalgen.render import escape as E
+from fractalgen.render import escape_sampler as ES
+from fractalgen.render import ifs
+from fractalgen.render import quality as Q
+
+
+def boundary_cells_numpy(nu, max_iter):
+    """The zoom search's cell pick as first written, in numpy."""
+    escaped = nu >= 0.0
+    if not escaped.any():
+        return np.zeros(0, dtype=np.int64)
+    v = np.where(escaped, nu, float(max_iter))
+    score = np.zeros_like(v)
+    dx, dy = np.abs(np.diff(v, axis=1)), np.abs(np.diff(v, axis=0))
+    score[:, 1:] = np.maximum(score[:, 1:], dx)
+    score[:, :-1] = np.maximum(score[:, :-1], dx)
+    score[1:, :] = np.maximum(score[1:, :], dy)
+    score[:-1, :] = np.maximum(score[:-1, :], dy)
+    score[~escaped | (v < np.quantile(v[escaped], 0.75))] = 0.0
+    order = np.argsort(-score.ravel(), kind="stable")[:ES.COARSE_PICK]
+    return order[score.ravel()[order] > 0]
+
+
+def test_boundary_cells_kernel_equals_numpy_with_ties_and_bounded_cells():
+    rng = np.random.default_rng(0)
+    for it in range(3000):
+        side = 16 if it % 3 else int(rng.integers(1, 20))
+        nu = [rng.random((side, side)) * 100, np.round(rng.random((side, side)) * 10) / 2,
+              rng.integers(0, 5, (side, side)).astype(float)][it % 3]
+        nu[rng.random((side, side)) < rng.random()] = -1.0
+        np.testing.assert_array_equal(ES.boundary_cells(nu, 100), boundary_cells_numpy(nu, 100))
+        lit = nu[nu >= 0]
+        if lit.size:
+            assert ES._quantile_linear(lit, 0.75) == np.quantile(lit, 0.75)
+
+
+def test_hue_lut_kernel_equals_hsv_to_rgb():
+    rng = np.random.default_rng(1)
+    shifts = list(rng.random(300) * 7 - 3) + [0.0, -0.0, 1 / 6, 5 / 6, 0.5, 1 - 1e-17]
+    for shift in shifts:
+        s, v = rng.random(2)
+        expect = C.hsv_to_rgb(shift + np.arange(256) / 256, s, v).astype(np.float32)
+        np.testing.assert_array_equal(C.hue_lut(shift, s, v), expect)
+
+
+@pytest.mark.parametrize("k", range(8))
+def test_undo_dihedral_is_the_rot90_view(k):
+    buf = np.zeros((5, 5, 3), dtype=np.uint8)
+    view = C.undo_dihedral(buf, k)
+    expect = np.rot90(buf.swapaxes(0, 1) if k >= 4 else buf, -(k % 4))
+    assert view.strides == expect.strides and view.__array_interface__["data"] == expect.__array_interface__["data"]
+
+
+def test_escape_gate_counts_equal_the_numpy_statistics():
+    rng = np.random.default_rng(2)
+    for it in range(500):
+        side, s = int(rng.integers(4, 60)), int(rng.integers(1, 3))
+        nu = rng.random((side, side)) - 0.3
+        gray = (rng.random((side, side)) ** rng.uniform(0.2, 5)).astype(np.float32)
+        structure = (np.cumsum(rng.random((side, side)) * 0.06, axis=1) % 1).astype(np.float32)
+        if it % 2:
+            gray, structure = np.round(gray * 8) / np.float32(8), np.round(structure * 20) / np.float32(20)
+        finite, bounded, cells, entropy, edges, pairs = E._gate_counts(nu, gray, structure, s, 64, np.float32(0.05))
+        assert finite and cells == nu[::s, ::s].size and bounded == np.count_nonzero(nu[::s, ::s] < 0)
+        assert edges / pairs == Q.edge_density(structure[::s, ::s])
+        assert entropy == pytest.approx(Q.entropy_bits(gray[::s, ::s]), abs=1e-12)
+
+
+def test_escape_gate_lets_numpy_judge_non_finite_levels():
+    nu = np.ones((16, 16))
+    gray = np.full((16, 16), np.nan, dtype=np.float32)
+    with pytest.raises(Q.Rejected, match="non-finite"):
+        E.check_gate(nu, gray, gray, E.EscapeGate())
+
+
+def test_ifs_gate_decides_as_numpy_std_near_the_threshold():
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        value = (rng.random((24, 24)) * (rng.random((24, 24)) < 0.3)).astype(np.float32)
+        std = float(value.std())
+        for threshold in (std - 1e-7, std, std + 1e-7, std - 0.01, std + 0.01):
+            gate = ifs.IfsGate(fill=(0.0, 1.0), min_contrast=threshold)
+            try:
+                ifs.check_gate(value, gate)
+                passed = True
+            except Q.Rejected:
+                passed = False
+            assert passed == (std >= threshold)
+
+
+def test_batched_uniform_draws_equal_numpy_uniform():
+    """rng.random(k) mapped by low + (high - low) u is the stream of k rng.uniform calls (what the samplers use)."""
+    for i in range(200):
+        a, b = image_rng(0, i), image_rng(0, i)
+        bands = [(0.3, 0.7), (-np.pi, np.pi), (0.0, 0.0), (-1.0, 1.0), (0.25, 0.5)]
+        u = a.random(len(bands)).tolist()
+        assert [ifs._between(lo, hi, x) for (lo, hi), x in zip(bands, u)] == \
+            [float(b.uniform(lo, hi)) for lo, hi in bands]
+        assert C.color_from(a.random(3).tolist(), (0.2, 1.0), (0.0, 0.45)) == \
+            list(colorsys.hsv_to_rgb(b.random(), b.uniform(0.2, 1.0), b.uniform(0.0, 0.45)))
+        assert a.random() == b.random()
+
+
+def test_a_single_option_pick_draws_nothing():
+    """schema.pick skips the call for one option: numpy's integers(1) draws nothing, so the stream is the same."""
+    from fractalgen.schema import pick
+
+    for i in range(50):
+        a, b = image_rng(1, i), image_rng(1, i)
+        a.integers(2), b.integers(2)  # half a 64-bit word left in the 32-bit buffer, half the time
+        assert pick(a, ("only",)) == "only"
+        b.integers(1)
+        assert (a.integers(5), a.random(), a.integers(7)) == (b.integers(5), b.random(), b.integers(7))
+
+
+def test_derive_is_default_rng_of_the_six_words():
+    """seeding.derive builds the generator from a uint32 array (faster); it must be default_rng(words)'s."""
+    from fractalgen.seeding import derive
+
+    cases = [(0, 0, 0, 1), (2**64 - 1, 2**62 + 5, 19, 3), (12345, 2**32, 2**32 - 1, 5), (7, 3, 2**32 + 1, 1)]
+    for seed, index, draw, stream in cases:
+        words = [seed & 0xFFFFFFFF, seed >> 32, index & 0xFFFFFFFF, index >> 32, draw, stream]
+        assert derive(seed, index, draw, stream).bit_generator.state == np.random.default_rng(words).bit_generator.state
