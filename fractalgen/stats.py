@@ -55,7 +55,6 @@ import dataclasses
 import io
 import multiprocessing as mp
 import os
-import signal
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -64,7 +63,7 @@ import numpy as np
 from numba import prange
 
 from ._jit import njit, njit_parallel, one_thread_per_worker
-from ._machine import available_cores, freeze_at_exit
+from ._machine import available_cores
 from .errors import ImageInputError, MissingExtraError, StoreError
 from .stats_names import DESCRIPTIONS, HASH_BITS, MEASURES, NEAR_BITS, POOL_MIN_IMAGES
 from .store import Store, open_store
@@ -354,11 +353,9 @@ def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _init_worker(parent: int) -> None:
-    from .store.build import _die_with_parent
+    from .store.build import pool_worker_setup
 
-    _die_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the pool
-    freeze_at_exit()
+    pool_worker_setup(parent)
     one_thread_per_worker()  # the pool, not numba, spreads the work over the cores
 
 

@@ -200,11 +200,17 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def pool_worker_setup(parent: int) -> None:
+    """What every pool worker of fractalgen does first (the store's writers, ``fractalgen stats``): die with
+    ``parent``, leave Ctrl-C to the parent (it stops the pool), and skip the garbage collector's work at exit."""
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    freeze_at_exit()
+
+
 def _init_worker(source: ItemSource, directory: str, plan: StorePlan, queue: Any, parent: int) -> None:
     global _WORKER
-    _die_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it terminates the pool
-    freeze_at_exit()
+    pool_worker_setup(parent)
     source.setup_worker()
     _WORKER = (source, Path(directory), plan, _Reporter(queue))
 
