@@ -37,6 +37,7 @@ from torch.utils.data import Dataset, Sampler, get_worker_info
 from .._jit import one_thread_per_worker
 from ..errors import RepeatedSampleWarning, SettingsError
 from ..seeding import STREAM_SHUFFLE, check_seed, derive, sample_rng
+from . import settings as check
 
 #: The process id of the DataLoader worker already made serial (see :func:`serial_in_worker`).
 _SERIAL_PID: int | None = None
@@ -89,9 +90,7 @@ class EpochSampler(Sampler):
 
     def set_epoch(self, epoch: int) -> None:
         """The epoch of the next iteration."""
-        if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch < 0:
-            raise SettingsError(f"epoch = {epoch!r}; pass a non-negative integer")
-        self.epoch = int(epoch)
+        self.epoch = check.integer("epoch", epoch, 0)
 
     def __len__(self) -> int:
         return self.n
@@ -133,7 +132,7 @@ class MixingDataset(Dataset):
 
     def set_epoch(self, epoch: int) -> None:
         """The epoch of plain int indices in this process (an :class:`EpochSampler` carries its own)."""
-        self.epoch = int(epoch)
+        self.epoch = check.integer("epoch", epoch, 0)
         self._seen: bytearray | None = None  # one byte per sample: requested in this epoch (made on first use)
 
     def __len__(self) -> int:
