@@ -29,18 +29,38 @@ TONES = ("log", "equalize")
 
 def hsv_to_rgb(h, s, v) -> np.ndarray:
     """HSV in [0, 1] (hue taken modulo 1, the full circle) to RGB in [0, 1]; broadcasts over arrays, the RGB
-    channels on a new last axis."""
-    h = np.asarray(h, dtype=np.float64) % 1.0
-    s = np.asarray(s, dtype=np.float64)
-    v = np.asarray(v, dtype=np.float64)
-    sector = np.floor(h * 6.0)
+    channels on a new last axis (float64)."""
+    h, s, v = np.broadcast_arrays(np.asarray(h, dtype=np.float64) % 1.0, np.asarray(s, dtype=np.float64),
+                                  np.asarray(v, dtype=np.float64))
+    out = np.empty(h.shape + (3,), dtype=np.float64)
+    _hsv_many(*(np.ascontiguousarray(a).reshape(-1) for a in (h, s, v)), out.reshape(-1, 3))
+    return out
+
+
+@njit
+def _hsv(h, s, v):
+    """One colour: ``h`` in [0, 1) (already wrapped), ``s`` and ``v`` in [0, 1] -> (r, g, b)."""
+    sector = math.floor(h * 6.0)
     f = h * 6.0 - sector
-    i = sector.astype(np.int64) % 6
     p, q, t = v * (1.0 - s), v * (1.0 - s * f), v * (1.0 - s * (1.0 - f))
-    r = np.choose(i, [v, q, p, p, t, v])
-    g = np.choose(i, [t, v, v, q, p, p])
-    b = np.choose(i, [p, p, t, v, v, q])
-    return np.stack([r, g, b], axis=-1)
+    j = int(sector) % 6
+    if j == 0:
+        return v, t, p
+    if j == 1:
+        return q, v, p
+    if j == 2:
+        return p, v, t
+    if j == 3:
+        return p, q, v
+    if j == 4:
+        return t, p, v
+    return v, p, q
+
+
+@njit
+def _hsv_many(h, s, v, out):
+    for i in range(h.shape[0]):
+        out[i, 0], out[i, 1], out[i, 2] = _hsv(h[i], s[i], v[i])
 
 
 def random_color(rng: np.random.Generator, saturation=(0.3, 1.0), value=(0.5, 1.0)) -> list[float]:
@@ -314,7 +334,7 @@ def shade(value: np.ndarray, t: np.ndarray, lut: np.ndarray, background: tuple[n
 
 def hue_lut(shift: float, saturation: float, value: float, n: int = 256) -> np.ndarray:
     """(n, 3) float32 palette sweeping the full hue circle from ``shift`` at constant saturation and value
-    (:func:`hsv_to_rgb` of ``shift + arange(n) / n``, computed in a kernel with the same operations)."""
+    (:func:`hsv_to_rgb` of ``shift + arange(n) / n``, in one kernel call)."""
     out = np.empty((n, 3), dtype=np.float32)
     _hue_lut(float(shift), float(saturation), float(value), out)
     return out
@@ -324,24 +344,7 @@ def hue_lut(shift: float, saturation: float, value: float, n: int = 256) -> np.n
 def _hue_lut(shift, s, v, out):
     n = out.shape[0]
     for i in range(n):
-        h = (shift + i / n) % 1.0
-        sector = math.floor(h * 6.0)
-        f = h * 6.0 - sector
-        p, q, t = v * (1.0 - s), v * (1.0 - s * f), v * (1.0 - s * (1.0 - f))
-        j = int(sector) % 6
-        if j == 0:
-            r, g, b = v, t, p
-        elif j == 1:
-            r, g, b = q, v, p
-        elif j == 2:
-            r, g, b = p, v, t
-        elif j == 3:
-            r, g, b = p, q, v
-        elif j == 4:
-            r, g, b = t, p, v
-        else:
-            r, g, b = v, p, q
-        out[i, 0], out[i, 1], out[i, 2] = r, g, b
+        out[i, 0], out[i, 1], out[i, 2] = _hsv((shift + i / n) % 1.0, s, v)
 
 
 def gray_lut(level: float = 1.0) -> np.ndarray:

@@ -46,13 +46,37 @@ def test_boundary_cells_kernel_equals_numpy_with_ties_and_bounded_cells():
             assert ES._quantile_linear(lit, 0.75) == np.quantile(lit, 0.75)
 
 
+def _hsv_numpy(h, s, v):
+    """The numpy HSV -> RGB the kernels replaced (the bytes of the golden renders come from it)."""
+    h = np.asarray(h, dtype=np.float64) % 1.0
+    s = np.asarray(s, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    sector = np.floor(h * 6.0)
+    f = h * 6.0 - sector
+    i = sector.astype(np.int64) % 6
+    p, q, t = v * (1.0 - s), v * (1.0 - s * f), v * (1.0 - s * (1.0 - f))
+    r = np.choose(i, [v, q, p, p, t, v])
+    g = np.choose(i, [t, v, v, q, p, p])
+    b = np.choose(i, [p, p, t, v, v, q])
+    return np.stack([r, g, b], axis=-1)
+
+
 def test_hue_lut_kernel_equals_hsv_to_rgb():
     rng = np.random.default_rng(1)
     shifts = list(rng.random(300) * 7 - 3) + [0.0, -0.0, 1 / 6, 5 / 6, 0.5, 1 - 1e-17]
     for shift in shifts:
         s, v = rng.random(2)
-        expect = C.hsv_to_rgb(shift + np.arange(256) / 256, s, v).astype(np.float32)
+        expect = _hsv_numpy(shift + np.arange(256) / 256, s, v).astype(np.float32)
         np.testing.assert_array_equal(C.hue_lut(shift, s, v), expect)
+        np.testing.assert_array_equal(C.hsv_to_rgb(shift + np.arange(256) / 256, s, v), _hsv_numpy(
+            shift + np.arange(256) / 256, s, v))
+
+
+def test_hsv_to_rgb_broadcasts_as_numpy_did():
+    rng = np.random.default_rng(2)
+    h, s, v = rng.uniform(-2, 3, (4, 1)), rng.random((1, 5)), rng.random(())
+    np.testing.assert_array_equal(C.hsv_to_rgb(h, s, v), _hsv_numpy(h, s, v))
+    np.testing.assert_array_equal(C.hsv_to_rgb(0.3, 0.5, 0.9), _hsv_numpy(0.3, 0.5, 0.9))
 
 
 @pytest.mark.parametrize("k", range(8))
