@@ -22,6 +22,7 @@ from ._jit import one_thread_per_worker
 from .errors import RecipeError, StoreError
 from .recipe import Recipe, from_dict, load_recipe
 from .render import RENDER_VERSION
+from .render.families import OLD_RELEASES
 from .store import DEFAULT_COMPRESSION, Store, VerifyReport, build_store, open_store, verify_store
 
 
@@ -137,6 +138,10 @@ def manifest_problems(manifest: Mapping[str, Any]) -> list[str]:
     elif version > RENDER_VERSION:
         problems.append(f"{where}: the images were rendered by render version {version}, newer than this "
                         f"fractalgen's ({RENDER_VERSION}); upgrade fractalgen to check or extend this store")
+    elif version < RENDER_VERSION:
+        problems.append(f"{where}: the images were rendered by render version {version}; this fractalgen renders "
+                        f"version {RENDER_VERSION}, so it cannot check or extend this store against its recipe: use "
+                        f"fractalgen {OLD_RELEASES[version]} for that (reading and mixing it works with any version)")
     return problems
 
 

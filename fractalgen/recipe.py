@@ -6,8 +6,9 @@ declared next to that family's renderer. :func:`load_recipe` validates it into a
 and out-of-range values raise :class:`~fractalgen.errors.RecipeError` naming the key and the fix.
 
 Image ``i`` of a recipe is a pure function of (recipe, seed, i): draw ``d`` of image ``i`` takes its random
-numbers from :func:`image_rng` ``(seed, i, d)`` and nothing else, so the image is byte-identical whatever
-order, process or worker renders it. A draw that fails the family's quality gate is replaced by draw ``d + 1``
+numbers from the stream of ``(seed, i, d, STREAM_PARAMS)`` (:func:`fractalgen._random.stream_of`, inside the
+family's kernel) and nothing else, so the image is byte-identical whatever order, batch, process or worker
+renders it. A draw that fails the family's quality gate is replaced by draw ``d + 1``
 of the same image; the number of draws taken is stored with the image's parameters.
 """
 
@@ -27,7 +28,6 @@ import numpy as np
 
 from .errors import RecipeError, RenderError
 from .render import FAMILIES, RENDER_VERSION
-from .render.quality import Rejected
 from .seeding import STREAM_FAMILY, STREAM_MIXING, STREAM_PARAMS, derive  # noqa: F401
 from .schema import Bool, Int, Weights, describe, parse_section, section_to_dict, setting, short_repr
 
@@ -131,42 +131,51 @@ class Recipe:
 
     def draw(self, index: int) -> tuple[np.ndarray, dict]:
         """Image ``index`` and its parameters: the first draw that passes the family's quality gate."""
-        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)) or index < 0:
-            raise RecipeError(f"image index {index!r} is not a non-negative integer; pass 0, 1, 2, ...")
-        index = int(index)
-        name = self.pick_family(index)
-        fam = FAMILIES[name]
-        cfg = self.sections[name]
-        reason = None
-        for d in range(self.max_draws):
-            params = fam.sample(image_rng(self.seed, index, d), cfg, self.size, self.color)
-            try:
-                img = fam.render(params, gate=fam.gate(cfg))
-            except Rejected as err:
-                reason = err
-                continue
-            return img, {"family": name, "seed": self.seed, "index": index, "draws": d + 1,
-                         "render_version": RENDER_VERSION, **params}
-        raise RenderError(
-            f"image {index} of recipe {self.source or 'custom'!r}: none of {self.max_draws} draws passed the "
-            f"{name} quality gate (last: {reason}); loosen [{name}.gate] or raise max_draws")
+        index = _check_index(index)
+        images, params = self._render([index], with_params=True)
+        return images[0], params[0]
 
     def image(self, index: int) -> np.ndarray:
         """Image ``index``: uint8 (size, size, 3), or (size, size, 1) for a grayscale recipe."""
-        return self.draw(index)[0]
+        return self.images([index])[0]
 
     def params(self, index: int) -> dict:
         """JSON-serialisable parameters of image ``index``: ``fractalgen.render(params)`` re-renders it."""
         return self.draw(index)[1]
 
     def images(self, indices) -> np.ndarray:
-        """Images ``indices`` (any iterable of indices) as one uint8 (n, size, size, channels) array, byte for
-        byte the images :meth:`image` gives one by one (each is a pure function of its index)."""
-        indices = list(indices)
+        """Images ``indices`` (any iterable of indices) as one uint8 (n, size, size, channels) array, rendered in
+        one kernel call per family: byte for byte the images :meth:`image` gives one by one (each is a pure
+        function of its index)."""
+        return self._render([_check_index(i) for i in indices], with_params=False)[0]
+
+    def draw_many(self, indices) -> tuple[np.ndarray, list[dict]]:
+        """:meth:`images` and the parameters of each (what :meth:`draw` gives, for a batch)."""
+        return self._render([_check_index(i) for i in indices], with_params=True)
+
+    def _render(self, indices: list[int], with_params: bool) -> tuple[np.ndarray, list[dict] | None]:
         out = np.empty((len(indices), *self.shape), dtype=np.uint8)
-        for k, index in enumerate(indices):
-            out[k] = self.draw(index)[0]
-        return out
+        params: list = [None] * len(indices) if with_params else None
+        names = [self.pick_family(i) for i in indices]
+        for name in dict.fromkeys(names):
+            where = [k for k, n in enumerate(names) if n == name]
+            idx = np.array([indices[k] for k in where], dtype=np.int64)
+            drawn = FAMILIES[name].draw(self.sections[name], self.size, self.color, self.seed, idx,
+                                        self.max_draws, with_params)
+            for pos, reason in drawn.reasons.items():
+                raise RenderError(
+                    f"image {int(idx[pos])} of recipe {self.source or 'custom'!r}: none of {self.max_draws} draws "
+                    f"passed the {name} quality gate (last: {reason}); loosen [{name}.gate] or raise max_draws")
+            if len(where) == len(indices):
+                out = drawn.images
+            else:
+                out[where] = drawn.images
+            if with_params:
+                for pos, k in enumerate(where):
+                    params[k] = {"family": name, "seed": self.seed, "index": indices[k],
+                                 "draws": int(drawn.draws[pos]), "render_version": RENDER_VERSION,
+                                 **drawn.params[pos]}
+        return out, params
 
     # -- canonical form
     def to_dict(self) -> dict:
@@ -192,6 +201,12 @@ class Recipe:
     def replace(self, overrides: Mapping[str, Any] | None = None, **top: Any) -> "Recipe":
         """A new recipe with settings changed (``size=128``, or dotted keys ``{"ifs.points": 2e5}``)."""
         return from_dict(_apply_overrides(self.to_dict(), overrides, top), self.source)
+
+
+def _check_index(index: Any) -> int:
+    if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)) or not 0 <= index < 2**63:
+        raise RecipeError(f"image index {index!r} is not a non-negative integer; pass 0, 1, 2, ...")
+    return int(index)
 
 
 def _toml_value(v: Any) -> str:

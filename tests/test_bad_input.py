@@ -67,11 +67,15 @@ def test_numpy_integers_are_integers():
 # -- render versions
 
 
-def test_params_record_the_render_version_and_newer_ones_are_refused(tmp_path, run):
+def test_params_record_the_render_version_and_other_ones_are_refused(tmp_path, run):
     params = fg.load_recipe("ifs", size=16).params(0)
-    assert params["render_version"] == RENDER_VERSION
+    assert params["render_version"] == RENDER_VERSION == 2
+    np.testing.assert_array_equal(fg.render(params), fg.load_recipe("ifs", size=16).image(0))
     older = {k: v for k, v in params.items() if k != "render_version"}  # params written before versions existed
-    np.testing.assert_array_equal(fg.render(older), fg.render(params))
+    for old in (older, {**params, "render_version": 1}):
+        with pytest.raises(fg.RenderError, match="render version 1; this fractalgen renders version 2 .* use "
+                                                 "fractalgen 0.1 for them"):
+            fg.render(old)
     newer = {**params, "render_version": RENDER_VERSION + 1}
     with pytest.raises(fg.RenderError, match=f"render version {RENDER_VERSION + 1}, newer than"):
         fg.render(newer)

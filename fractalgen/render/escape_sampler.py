@@ -31,7 +31,8 @@ from .._jit import njit
 from ..errors import RecipeError
 from ..schema import Bool, Choices, Float, Int, Range, pick, section, setting
 from . import color as C
-from .escape import BAILOUT, NO_TRAP, EscapeGate, escape_grid, escape_points
+from .escape import BAILOUT, NO_TRAP, EscapeGate, escape_grid, escape_points, render_escape
+from .batch import one_by_one
 from .escape_names import COLORINGS, FORMULAS, STATS, TRANSFERS, TRAPS
 
 #: The families drawn by this module (their recipe sections share :class:`EscapeConfig`'s keys).
@@ -315,3 +316,7 @@ def sample_mandelbrot(rng: np.random.Generator, cfg: MandelbrotConfig, size: int
     center, span = MANDELBROT_START[p["formula"]] if p["degree"] == 2 else ((0.0, 0.0), 3.0)
     p.update(center=list(center), span=span)
     return _view_and_look(rng, cfg, p, color)
+
+
+draw_julia = one_by_one(sample_julia, render_escape)
+draw_mandelbrot = one_by_one(sample_mandelbrot, render_escape)

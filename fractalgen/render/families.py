@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
 from ..errors import ParamsError
 from ..schema import short_repr
 from . import escape, escape_sampler, ifs
+from .batch import Drawn  # noqa: F401 (the type of Family.draw's result)
 
 #: Version of the rendered bytes: bump it (and regenerate tests/golden/) when a change alters any image.
-RENDER_VERSION = 1
+#: Version 2 (fractalgen 0.2) draws every parameter inside numba kernels from derived streams
+#: (:func:`fractalgen._random.stream_of`) and renders batches of images in one kernel call; version 1 drew them
+#: with numpy generators, one image at a time, so its images and params differ.
+RENDER_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,22 +27,21 @@ class Family:
     name: str
     description: str
     settings: type
-    sample: Callable[[np.random.Generator, Any, int, bool], dict]
-    render: Callable[..., np.ndarray]
+    #: ``draw(cfg, size, color, seed, indices, max_draws, with_params) -> Drawn``: images ``indices`` (int64
+    #: array) of a set; draw ``d`` of image ``i`` takes its numbers from the stream of (seed, i, d,
+    #: STREAM_PARAMS) only, so a batch gives each image byte for byte what a batch of one gives it.
+    draw: Callable[..., Drawn]
+    render: Callable[[dict], np.ndarray]  # re-renders one image from its params (no gate)
     check: Callable[[dict], None]  # raises ParamsError naming a key render cannot take
-
-    def gate(self, settings: Any) -> Any:
-        """The quality-gate settings of this family's recipe section."""
-        return settings.gate
 
 
 FAMILIES: dict[str, Family] = {
     "ifs": Family("ifs", "iterated function systems drawn by the chaos game", ifs.IfsConfig,
-                  ifs.sample_ifs, ifs.render_ifs, ifs.check_params),
+                  ifs.draw_ifs, ifs.render_ifs, ifs.check_params),
     "julia": Family("julia", "Julia sets of z -> z^d + c (c near the Mandelbrot boundary) with orbit traps",
-                    escape_sampler.JuliaConfig, escape_sampler.sample_julia, escape.render_escape, escape.check_params),
+                    escape_sampler.JuliaConfig, escape_sampler.draw_julia, escape.render_escape, escape.check_params),
     "mandelbrot": Family("mandelbrot", "Mandelbrot, multibrot and Burning Ship windows found by a seeded zoom, "
-                         "with orbit traps", escape_sampler.MandelbrotConfig, escape_sampler.sample_mandelbrot,
+                         "with orbit traps", escape_sampler.MandelbrotConfig, escape_sampler.draw_mandelbrot,
                          escape.render_escape, escape.check_params),
 }
 
@@ -74,3 +77,11 @@ def check_version(version: object) -> None:
     if version > RENDER_VERSION:
         raise ParamsError(f"these params were written by render version {version}, newer than this fractalgen's "
                           f"({RENDER_VERSION}); they would not re-render the same image: upgrade fractalgen")
+    if version < RENDER_VERSION:
+        raise ParamsError(f"these params were written by render version {version}; this fractalgen renders version "
+                          f"{RENDER_VERSION} and would not re-render the same image: use fractalgen "
+                          f"{OLD_RELEASES[version]} for them")
+
+
+#: The last release that rendered each older version.
+OLD_RELEASES = {1: "0.1"}

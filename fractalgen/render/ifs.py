@@ -32,6 +32,7 @@ from ..errors import RecipeError
 from ..schema import Bool, Choices, Float, Int, Range, pick, section, setting
 from . import color as C
 from . import params as P
+from .batch import one_by_one
 from .quality import contrast, fill_fraction, require_band, require_min
 
 COLORINGS = ("map", "hue")
@@ -472,3 +473,6 @@ def render_ifs(params: dict, gate: IfsGate | None = None) -> np.ndarray:
     if params["invert"]:
         np.subtract(255, img, out=img)
     return img
+
+
+draw_ifs = one_by_one(sample_ifs, render_ifs)
