@@ -11,11 +11,16 @@ Papers and sources:
 
 The paper names the two families and F(z) = z^2 + c but gives no generator settings (traps, palettes, windows);
 everything below is our own design, written from the formulas. What it adds: every parameter of an image
-(constant, window, trap, palette) is drawn from the image's seeded ``rng`` and stored, so :func:`render_escape`
+(constant, window, trap, palette) is drawn from the image's seeded stream and stored, so :func:`render_escape`
 re-renders it byte for byte; Julia constants are drawn near the boundary of the Mandelbrot set and windows are
 found by a seeded coarse-to-fine zoom toward the boundary (see :mod:`.escape_sampler`); bounded points take their
 colour from the trap, so images fill the frame; nu and the trap value are histogram-equalised (on a log scale),
 so palette use does not depend on zoom depth or ``max_iter``; a gate rejects flat, smooth and aliased draws.
+
+An image's parameters travel as a float64 vector with the named offsets ``V_*`` below (:func:`encode` from the
+params dict, :func:`decode` back to it): the sampler's kernel writes one per draw and hands it to the same kernels
+(:func:`escape_into` for the orbits, :func:`look_into` for the colouring, gate and shading) that
+:func:`render_escape` runs on a params dict, so an image re-rendered from its params is the image of the batch.
 
 Speed: the kernel steps two orbits in lockstep (two independent chains of dependent multiplications keep the
 CPU's pipelines full) and keeps its per-step code free of loops, calls and arrays, which numba would not inline
@@ -30,7 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from functools import lru_cache
 
 import numpy as np
 from numba import prange
@@ -40,7 +44,7 @@ from ..schema import Float, Range, setting
 from . import color as C
 from . import params as P
 from .escape_names import COLORINGS, FORMULAS, STATS, TRANSFERS, TRAPS
-from .quality import edge_density, entropy_bits, require_band, require_finite, require_min
+from .quality import Rejected
 
 
 #: Bail-out radius: large, so that the smooth count's log-log correction is accurate (stored in params).
@@ -49,55 +53,84 @@ BAILOUT = 256.0
 EQUALIZE_BINS = 4096
 #: Octaves below the largest value that :func:`equalize` resolves (smaller values share the lowest bins).
 EQUALIZE_OCTAVES = 40
-#: A trap for orbits whose trap value is not used (the zoom search, the escape count of a Julia constant).
-NO_TRAP = {"shape": "point", "stat": "min", "center": [0.0, 0.0], "radius": 0.0, "angle": 0.0}
 #: The gate's statistics are taken at about this resolution (see :func:`check_gate`).
 GATE_SIDE = 128
-#: Rec. 601 luma weights: the gray level of a palette colour.
-LUMA = np.array([0.299, 0.587, 0.114])
-
+#: Entries of a palette's look-up table.
+LUT_SIZE = 256
+PALETTES = ("cosine", "gradient")
 
 # ---------------------------------------------------------------------------------------------------------------
-# small pure helpers
+# the parameter vector
+
+(V_JULIA, V_SIZE, V_COLOR, V_SUPERSAMPLE, V_FLIP, V_FORMULA, V_DEGREE, V_BAILOUT, V_CR, V_CI, V_CX, V_CY, V_SPAN,
+ V_MAX_ITER, V_ANGLE, V_DEPTH, V_TRAP_SHAPE, V_TRAP_STAT, V_TRAP_X, V_TRAP_Y, V_TRAP_RADIUS, V_TRAP_ANGLE,
+ V_COLORING, V_TRANSFER, V_DENSITY, V_OFFSET, V_PALETTE_KIND, V_STOPS, V_BG) = range(29)
+#: The palette's numbers come last: a cosine palette's a, b, c, d (12 numbers) or ``V_STOPS`` RGB stops.
+V_PALETTE = V_BG + C.BG_LEN
 
 
-def orbit_settings(params: dict, max_iter: int | None = None) -> tuple[tuple, tuple]:
-    """The integer and float settings of :func:`_orbit`, from an image's parameters. Tuples, not arrays: a
-    kernel passes them to its per-pixel function by value, where arrays would cost two atomic reference-count
-    updates per pixel (numba does not inline that function)."""
+def vector_length(stops: int) -> int:
+    """Length of the vector of an image whose palette has ``stops`` RGB stops (a cosine palette counts 4)."""
+    return V_PALETTE + 3 * stops
+
+
+def encode(params: dict) -> np.ndarray:
+    """The float64 vector of a params dict (checked by :func:`check_params`): what the kernels read."""
+    palette = params["palette"]
+    numbers = palette["abcd"] if palette["kind"] == "cosine" else palette["stops"]
+    v = np.zeros(vector_length(len(numbers)))
+    _encode_orbits(params, v)
+    v[V_SIZE], v[V_COLOR], v[V_SUPERSAMPLE], v[V_FLIP] = (params["size"], params["color"], params["supersample"],
+                                                          params["flip"])
+    v[V_DEPTH] = params.get("depth", 0)
+    v[V_COLORING], v[V_TRANSFER] = COLORINGS.index(params["coloring"]), TRANSFERS.index(params["transfer"])
+    v[V_DENSITY], v[V_OFFSET] = params["density"], params["offset"]
+    _encode_palette(palette, v)
+    v[V_BG:V_PALETTE] = C.background_vector(params["background"])
+    return v
+
+
+def _encode_palette(palette: dict, v: np.ndarray) -> None:
+    numbers = palette["abcd"] if palette["kind"] == "cosine" else palette["stops"]
+    v[V_PALETTE_KIND], v[V_STOPS] = PALETTES.index(palette["kind"]), len(numbers)
+    v[V_PALETTE:V_PALETTE + 3 * len(numbers)] = np.asarray(numbers, dtype=np.float64).ravel()
+
+
+def _encode_orbits(params: dict, v: np.ndarray) -> None:
+    """The entries :func:`escape_grid` reads: family, formula, window and trap."""
+    julia = params["family"] == "julia"
     trap = params["trap"]
-    angle = trap["angle"]
-    ints = (FORMULAS.index(params["formula"]), int(params["degree"]),
-            int(params["max_iter"] if max_iter is None else max_iter), TRAPS.index(trap["shape"]),
-            STATS.index(trap["stat"]))
-    floats = (float(params["bailout"]) ** 2, float(trap["center"][0]), float(trap["center"][1]), math.cos(angle),
-              math.sin(angle), float(trap["radius"]), 1.0 / math.log(float(params["bailout"]) ** 2),
-              1.0 / math.log(params["degree"]))
-    return ints, floats
+    v[V_JULIA] = julia
+    v[V_FORMULA], v[V_DEGREE], v[V_BAILOUT] = FORMULAS.index(params["formula"]), params["degree"], params["bailout"]
+    v[V_CR], v[V_CI] = params["c"] if julia else (0.0, 0.0)
+    v[V_CX], v[V_CY] = params["center"]
+    v[V_SPAN], v[V_MAX_ITER], v[V_ANGLE] = params["span"], params["max_iter"], params["angle"]
+    v[V_TRAP_SHAPE], v[V_TRAP_STAT] = TRAPS.index(trap["shape"]), STATS.index(trap["stat"])
+    v[V_TRAP_X], v[V_TRAP_Y] = trap["center"]
+    v[V_TRAP_RADIUS], v[V_TRAP_ANGLE] = trap["radius"], trap["angle"]
 
 
-def view_array(center, span: float, angle: float, grid: int) -> np.ndarray:
-    """(x centre, y centre, pixel step, cos, sin) of a square window of ``span`` turned by ``angle``."""
-    return np.array([center[0], center[1], span / grid, math.cos(angle), math.sin(angle)], dtype=np.float64)
-
-
-def palette_lut(palette: dict) -> np.ndarray:
-    """(256, 3) float32 colours of a palette from :func:`.escape_sampler.sample_palette`."""
-    if palette["kind"] == "cosine":
-        return C.cosine_lut(*palette["abcd"])
-    if palette["kind"] == "gradient":
-        return C.gradient_lut(palette["stops"])
-    raise ValueError(f"unknown palette kind {palette['kind']!r}")
-
-
-def gray_levels(lut: np.ndarray) -> np.ndarray:
-    """(L, 1) float32 luma of a colour palette stretched to [0, 1] (a constant palette becomes a ramp), so a
-    grayscale image uses the whole gray range whatever colours were drawn."""
-    luma = lut.astype(np.float64) @ LUMA
-    lo, hi = luma.min(), luma.max()
-    if hi - lo < 1e-3:
-        luma, lo, hi = np.linspace(0.0, 1.0, len(luma)), 0.0, 1.0
-    return ((luma - lo) / (hi - lo)).astype(np.float32)[:, None]
+def decode(v: np.ndarray) -> dict:
+    """The params dict (plain JSON, without the set-wide keys family / seed / index / draws) of a vector."""
+    julia = bool(v[V_JULIA])
+    n = int(v[V_STOPS])
+    numbers = v[V_PALETTE:V_PALETTE + 3 * n].reshape(n, 3).tolist()
+    kind = PALETTES[int(v[V_PALETTE_KIND])]
+    p = {"size": int(v[V_SIZE]), "color": bool(v[V_COLOR]), "formula": FORMULAS[int(v[V_FORMULA])],
+         "degree": int(v[V_DEGREE]), "bailout": float(v[V_BAILOUT])}
+    if julia:
+        p["c"] = [float(v[V_CR]), float(v[V_CI])]
+    p.update(center=[float(v[V_CX]), float(v[V_CY])], span=float(v[V_SPAN]), max_iter=int(v[V_MAX_ITER]),
+             depth=int(v[V_DEPTH]), angle=float(v[V_ANGLE]),
+             trap={"shape": TRAPS[int(v[V_TRAP_SHAPE])], "stat": STATS[int(v[V_TRAP_STAT])],
+                   "center": [float(v[V_TRAP_X]), float(v[V_TRAP_Y])], "radius": float(v[V_TRAP_RADIUS]),
+                   "angle": float(v[V_TRAP_ANGLE])},
+             coloring=COLORINGS[int(v[V_COLORING])],
+             palette={"kind": kind, ("abcd" if kind == "cosine" else "stops"): numbers},
+             transfer=TRANSFERS[int(v[V_TRANSFER])], density=float(v[V_DENSITY]), offset=float(v[V_OFFSET]),
+             background=C.background_dict(v[V_BG:V_PALETTE]), supersample=int(v[V_SUPERSAMPLE]),
+             flip=int(v[V_FLIP]))
+    return p
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -329,84 +362,6 @@ def _coordinates(nu_eq, trap_eq, nu, mode, transfer, density, offset, levels, t,
             structure[r, k] = hue
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# public functions
-
-
-def escape_grid(params: dict, grid: int, parallel: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(nu, trap) float64 (grid, grid) arrays of an image's window: nu is the smooth iteration count (-1 where the
-    orbit stays bounded), trap the trap statistic. ``parallel`` picks the prange kernel (same result); None
-    decides by the image's size and the thread count (:func:`fractalgen._jit.use_parallel`)."""
-    julia = params["family"] == "julia"
-    cr, ci = params["c"] if julia else (0.0, 0.0)
-    view = view_array(params["center"], params["span"], params["angle"], grid)
-    ints, floats = orbit_settings(params)
-    nu = np.empty((grid, grid), dtype=np.float64)
-    trap = np.empty((grid, grid), dtype=np.float64)
-    if parallel is None:
-        parallel = use_parallel(grid * grid)
-    kernel = _escape_parallel if parallel else _escape_serial
-    kernel(julia, float(cr), float(ci), view, ints, floats, nu, trap)
-    return nu, trap
-
-
-def escape_points(points: np.ndarray, formula: str, degree: int, max_iter: int) -> np.ndarray:
-    """Smooth escape count of z0 = 0 under z -> f(z)^d + c for each c in ``points`` (N, 2); -1 if bounded."""
-    probe = {"formula": formula, "degree": degree, "max_iter": max_iter, "bailout": BAILOUT, "trap": NO_TRAP}
-    ints, floats = orbit_settings(probe)
-    nu = np.empty(len(points), dtype=np.float64)
-    _escape_points(np.ascontiguousarray(points, dtype=np.float64), ints, floats, nu)
-    return nu
-
-
-def equalize(x: np.ndarray, use: np.ndarray, bins: int = EQUALIZE_BINS) -> np.ndarray:
-    """float32 ranks in [0, 1] of the non-negative float64 ``x`` among the entries where ``use`` holds (0
-    elsewhere), from a histogram on a logarithmic scale: the bit pattern of a non-negative float orders it like
-    its value and grows linearly with its exponent, so binning the bit patterns (floored at 2^-EQUALIZE_OCTAVES
-    of the largest value) gives every octave the same number of bins. Heavy tails (trap distances near 0) then
-    keep a fine resolution, at no cost in logarithms."""
-    keys = np.ascontiguousarray(x, dtype=np.float64).view(np.int64).ravel()
-    out = np.zeros(x.shape, dtype=np.float32)
-    _equalize(keys, np.ascontiguousarray(use).ravel(), bins, EQUALIZE_OCTAVES, out.ravel())
-    return out
-
-
-@lru_cache(maxsize=16)
-def _everywhere(shape: tuple) -> np.ndarray:
-    """An all-True mask of ``shape``, shared and read-only."""
-    out = np.ones(shape, dtype=np.bool_)
-    out.setflags(write=False)
-    return out
-
-
-def coordinates(params: dict, nu: np.ndarray, trap: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(t, value, gray, structure) float32 arrays like ``nu``, as :func:`_coordinates` defines them."""
-    escaped = nu >= 0.0
-    nu_eq = equalize(nu, escaped)
-    trap_eq = equalize(trap, _everywhere(trap.shape))
-    out = tuple(np.empty(nu.shape, dtype=np.float32) for _ in range(4))
-    _coordinates(nu_eq, trap_eq, nu, COLORINGS.index(params["coloring"]), TRANSFERS.index(params["transfer"]),
-                 params["density"], params["offset"], levels, *out)
-    return out
-
-
-@dataclasses.dataclass(frozen=True)
-class EscapeGate:
-    """The quality gate's settings (recipe sections ``[julia.gate]`` and ``[mandelbrot.gate]``), read by
-    :func:`check_gate`."""
-
-    interior: tuple = setting(Range((0.0, 0.9), 0.0, 1.0), "band of the fraction of pixels whose orbit stays bounded")
-    min_entropy: float = setting(Float(3.0, 0.0, 8.0), "least entropy in bits of the 64-bin gray-level histogram")
-    edges: tuple = setting(Range((0.04, 0.65), 0.0, 1.0),
-                           "band of the fraction of neighbouring pixels whose palette coordinate (before cycling) "
-                           "differs by > 0.05: below, a smooth ramp; above, aliasing noise")
-
-
-#: Distance from the entropy threshold (bits) inside which the gate recomputes the entropy with numpy, as
-#: :func:`.quality.entropy_bits` does (the kernel's float64 value is within 1e-12 of it).
-ENTROPY_SLACK = 1e-6
-
-
 @njit
 def _gate_counts(nu, gray, structure, s, bins, step):
     """The escape gate's statistics on every ``s``-th row and column, in one pass each: (all gray levels
@@ -444,25 +399,266 @@ def _gate_counts(nu, gray, structure, s, bins, step):
     return finite, bounded, cells, entropy, edges, rows * (cols - 1) + (rows - 1) * cols
 
 
-def check_gate(nu: np.ndarray, gray: np.ndarray, structure: np.ndarray, gate: EscapeGate) -> None:
-    """Raise :class:`~.quality.Rejected` unless the fraction of bounded orbits lies in ``gate.interior``, the
-    foreground's gray levels carry ``gate.min_entropy`` bits and the edge density of the value driving the palette
-    lies in ``gate.edges`` (before the palette cycles, which would make a smooth ramp look busy).
+@njit
+def orbit_settings(formula, degree, max_iter, bailout, shape, stat, px, py, radius, angle):
+    """The integer and float settings of :func:`_iterate` (formula, shape and stat as indices into FORMULAS, TRAPS
+    and STATS). Tuples, not arrays: a kernel passes them to its per-pixel function by value, where arrays would
+    cost two atomic reference-count updates per pixel (numba does not inline that function)."""
+    r2 = bailout * bailout
+    return ((formula, degree, max_iter, shape, stat),
+            (r2, px, py, math.cos(angle), math.sin(angle), radius, 1.0 / math.log(r2), 1.0 / math.log(degree)))
+
+
+#: orbit_settings' trap arguments for orbits whose trap value is not used (the zoom search, Julia constants).
+NO_TRAP = (0, 0, 0.0, 0.0, 0.0, 0.0)
+
+
+@njit
+def view_of(cx, cy, span, angle, grid):
+    """(x centre, y centre, pixel step, cos, sin) of a square window of side ``span`` turned by ``angle``."""
+    return np.array([cx, cy, span / grid, math.cos(angle), math.sin(angle)])
+
+
+@njit
+def escape_settings(v, grid):
+    """The arguments of :func:`_escape_serial` (before nu and trap) for the image of vector ``v`` on a grid."""
+    ints, floats = orbit_settings(int(v[V_FORMULA]), int(v[V_DEGREE]), int(v[V_MAX_ITER]), v[V_BAILOUT],
+                                  int(v[V_TRAP_SHAPE]), int(v[V_TRAP_STAT]), v[V_TRAP_X], v[V_TRAP_Y],
+                                  v[V_TRAP_RADIUS], v[V_TRAP_ANGLE])
+    view = view_of(v[V_CX], v[V_CY], v[V_SPAN], v[V_ANGLE], grid)
+    return v[V_JULIA] != 0.0, v[V_CR], v[V_CI], view, ints, floats
+
+
+@njit
+def escape_into(v, nu, trap):
+    """(nu, trap) of the image of vector ``v`` on the grid of ``nu``'s shape, serially."""
+    julia, cr, ci, view, ints, floats = escape_settings(v, nu.shape[0])
+    _escape_serial(julia, cr, ci, view, ints, floats, nu, trap)
+
+
+@njit
+def coordinates_into(nu, trap, mode, transfer, density, offset, levels, t, value, gray, structure):
+    """:func:`_coordinates` of the equalised smooth count (over the escaped pixels) and trap value (over all)."""
+    n = nu.size
+    nu_eq = np.zeros(nu.shape, dtype=np.float32)
+    trap_eq = np.zeros(nu.shape, dtype=np.float32)
+    _equalize(nu.reshape(n).view(np.int64), (nu >= 0.0).reshape(n), EQUALIZE_BINS, EQUALIZE_OCTAVES,
+              nu_eq.reshape(n))
+    _equalize(trap.reshape(n).view(np.int64), np.ones(n, dtype=np.bool_), EQUALIZE_BINS, EQUALIZE_OCTAVES,
+              trap_eq.reshape(n))
+    _coordinates(nu_eq, trap_eq, nu, mode, transfer, density, offset, levels, t, value, gray, structure)
+
+
+@njit
+def gate_status(nu, gray, structure, gate, stats):
+    """The gate's verdict: 0 if the fraction of bounded orbits lies in [gate[0], gate[1]], the gray levels carry
+    at least gate[2] bits and the edge density of the palette driver lies in [gate[3], gate[4]]; else the code of
+    the first failed test (see :data:`GATE_TESTS`). ``stats`` gets (interior, entropy, edges).
 
     The statistics are taken on every s-th row and column, s = grid // GATE_SIDE: edge density depends on the
     resolution (a smooth ramp's steps shrink as pixels do), so this keeps one threshold right at any size, and
-    costs less.
-    """
+    costs less."""
     s = max(1, nu.shape[0] // GATE_SIDE)
     finite, bounded, cells, entropy, edges, pairs = _gate_counts(nu, gray, structure, s, 64, np.float32(0.05))
-    if (finite and gate.interior[0] <= bounded / cells <= gate.interior[1]
-            and entropy >= gate.min_entropy + ENTROPY_SLACK
-            and pairs > 0 and gate.edges[0] <= edges / pairs <= gate.edges[1]):
-        return  # a clear pass, decided by the kernel; anything else is decided (and reported) by numpy below
-    require_finite(gray)
-    require_band("interior", float(np.count_nonzero(nu[::s, ::s] < 0.0)) / nu[::s, ::s].size, gate.interior)
-    require_min("entropy", entropy_bits(gray[::s, ::s]), gate.min_entropy)
-    require_band("edges", edge_density(structure[::s, ::s]), gate.edges)
+    interior = bounded / cells
+    density = edges / pairs if pairs > 0 else 0.0
+    stats[0], stats[1], stats[2] = interior, entropy, density
+    if not finite:
+        return 1
+    if interior < gate[0]:
+        return 2
+    if interior > gate[1]:
+        return 3
+    if entropy < gate[2]:
+        return 4
+    if density < gate[3]:
+        return 5
+    if density > gate[4]:
+        return 6
+    return 0
+
+
+@njit
+def palette_into(v, lut):
+    """The palette of vector ``v`` as a (L, 3) float32 look-up table."""
+    n = int(v[V_STOPS])
+    numbers = v[V_PALETTE:V_PALETTE + 3 * n].copy().reshape((n, 3))
+    if v[V_PALETTE_KIND] == 0.0:
+        C.cosine_lut_into(numbers, lut)
+    else:
+        C.gradient_lut_into(numbers, lut)
+
+
+@njit
+def gray_levels_into(lut, levels):
+    """``levels`` (L, 1): the Rec. 601 luma of each colour of ``lut`` stretched to [0, 1] (a constant palette
+    becomes a ramp), so a grayscale image uses the whole gray range whatever colours were drawn."""
+    n = lut.shape[0]
+    luma = np.empty(n)
+    for i in range(n):
+        luma[i] = 0.299 * lut[i, 0] + 0.587 * lut[i, 1] + 0.114 * lut[i, 2]
+    lo, hi = luma.min(), luma.max()
+    for i in range(n):
+        levels[i, 0] = i / (n - 1) if hi - lo < 1e-3 else (luma[i] - lo) / (hi - lo)
+
+
+@njit
+def _downsample_flipped(big, flip, out):
+    """``out`` = the 2x2 block means of ``big`` (rounded half up), turned by ``flip``."""
+    n = out.shape[0]
+    for r in range(n):
+        for k in range(n):
+            rr, kk = C.flipped(r, k, n, flip)
+            for ch in range(out.shape[2]):
+                total = (np.int64(big[2 * r, 2 * k, ch]) + np.int64(big[2 * r, 2 * k + 1, ch])
+                         + np.int64(big[2 * r + 1, 2 * k, ch]) + np.int64(big[2 * r + 1, 2 * k + 1, ch]))
+                out[rr, kk, ch] = np.uint8((total + 2) // 4)
+
+
+@njit
+def look_into(v, nu, trap, gate, use_gate, stats, out):
+    """Colour the orbits (nu, trap) of the image of vector ``v`` into ``out`` (size, size, channels) uint8:
+    palette, equalised coordinates, then (with ``use_gate``) the gate of :func:`gate_status` before any shading,
+    then background, shading, supersampling and flip. Returns the gate's code (0: passed, ``out`` written)."""
+    grid = nu.shape[0]
+    channels = out.shape[2]
+    lut = np.empty((LUT_SIZE, 3), dtype=np.float32)
+    palette_into(v, lut)
+    levels = np.empty((LUT_SIZE, 1), dtype=np.float32)
+    gray_levels_into(lut, levels)
+    t = np.empty((grid, grid), dtype=np.float32)
+    value = np.empty((grid, grid), dtype=np.float32)
+    gray = np.empty((grid, grid), dtype=np.float32)
+    structure = np.empty((grid, grid), dtype=np.float32)
+    coordinates_into(nu, trap, int(v[V_COLORING]), int(v[V_TRANSFER]), v[V_DENSITY], v[V_OFFSET], levels, t, value,
+                     gray, structure)
+    if use_gate:
+        status = gate_status(nu, gray, structure, gate, stats)
+        if status != 0:
+            return status
+    field = np.empty((grid, grid), dtype=np.float32)
+    colors = np.empty((2, channels), dtype=np.float32)
+    C.background_into(v[V_BG:V_PALETTE], field, colors)
+    palette = lut if channels == 3 else levels
+    flip = int(v[V_FLIP])
+    if grid == out.shape[0]:
+        C.shade_into(value, t, palette, field, colors, flip, out)
+    else:
+        big = np.empty((grid, grid, channels), dtype=np.uint8)
+        C.shade_into(value, t, palette, field, colors, 0, big)
+        _downsample_flipped(big, flip, out)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# public functions
+
+
+def _escape_vector(v: np.ndarray, grid: int, parallel: bool | None) -> tuple[np.ndarray, np.ndarray]:
+    nu = np.empty((grid, grid), dtype=np.float64)
+    trap = np.empty((grid, grid), dtype=np.float64)
+    if parallel is None:
+        parallel = use_parallel(grid * grid)
+    if parallel:  # rows are independent: the same arrays as escape_into's
+        _escape_parallel(*escape_settings(v, grid), nu, trap)
+    else:
+        escape_into(v, nu, trap)
+    return nu, trap
+
+
+def escape_grid(params: dict, grid: int, parallel: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(nu, trap) float64 (grid, grid) arrays of an image's window: nu is the smooth iteration count (-1 where the
+    orbit stays bounded), trap the trap statistic. ``parallel`` picks the prange kernel (same result); None
+    decides by the image's size and the thread count (:func:`fractalgen._jit.use_parallel`). Reads only the
+    keys family, c (Julia), formula, degree, bailout, center, span, angle, max_iter and trap."""
+    v = np.zeros(V_PALETTE)
+    _encode_orbits(params, v)
+    return _escape_vector(v, grid, parallel)
+
+
+def escape_points(points: np.ndarray, formula: str, degree: int, max_iter: int) -> np.ndarray:
+    """Smooth escape count of z0 = 0 under z -> f(z)^d + c for each c in ``points`` (N, 2); -1 if bounded."""
+    ints, floats = orbit_settings(FORMULAS.index(formula), degree, max_iter, BAILOUT, *NO_TRAP)
+    nu = np.empty(len(points), dtype=np.float64)
+    _escape_points(np.ascontiguousarray(points, dtype=np.float64), ints, floats, nu)
+    return nu
+
+
+def equalize(x: np.ndarray, use: np.ndarray, bins: int = EQUALIZE_BINS) -> np.ndarray:
+    """float32 ranks in [0, 1] of the non-negative float64 ``x`` among the entries where ``use`` holds (0
+    elsewhere), from a histogram on a logarithmic scale: the bit pattern of a non-negative float orders it like
+    its value and grows linearly with its exponent, so binning the bit patterns (floored at 2^-EQUALIZE_OCTAVES
+    of the largest value) gives every octave the same number of bins. Heavy tails (trap distances near 0) then
+    keep a fine resolution, at no cost in logarithms."""
+    keys = np.ascontiguousarray(x, dtype=np.float64).view(np.int64).ravel()
+    out = np.zeros(x.shape, dtype=np.float32)
+    _equalize(keys, np.ascontiguousarray(use).ravel(), bins, EQUALIZE_OCTAVES, out.ravel())
+    return out
+
+
+def palette_lut(palette: dict) -> np.ndarray:
+    """(LUT_SIZE, 3) float32 colours of a params dict's palette (cosine or gradient)."""
+    numbers = palette["abcd"] if palette["kind"] == "cosine" else palette["stops"]
+    v = np.zeros(vector_length(len(numbers)))
+    _encode_palette(palette, v)
+    lut = np.empty((LUT_SIZE, 3), dtype=np.float32)
+    palette_into(v, lut)
+    return lut
+
+
+def gray_levels(lut: np.ndarray) -> np.ndarray:
+    """(L, 1) float32 gray levels of a colour palette (see :func:`gray_levels_into`)."""
+    levels = np.empty((len(lut), 1), dtype=np.float32)
+    gray_levels_into(np.ascontiguousarray(lut, dtype=np.float32), levels)
+    return levels
+
+
+def coordinates(params: dict, nu: np.ndarray, trap: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(t, value, gray, structure) float32 arrays like ``nu``, as :func:`_coordinates` defines them."""
+    out = tuple(np.empty(nu.shape, dtype=np.float32) for _ in range(4))
+    coordinates_into(np.ascontiguousarray(nu), np.ascontiguousarray(trap), COLORINGS.index(params["coloring"]),
+                     TRANSFERS.index(params["transfer"]), float(params["density"]), float(params["offset"]),
+                     levels, *out)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class EscapeGate:
+    """The quality gate's settings (recipe sections ``[julia.gate]`` and ``[mandelbrot.gate]``), read by
+    :func:`gate_status`."""
+
+    interior: tuple = setting(Range((0.0, 0.9), 0.0, 1.0), "band of the fraction of pixels whose orbit stays bounded")
+    min_entropy: float = setting(Float(3.0, 0.0, 8.0), "least entropy in bits of the 64-bin gray-level histogram")
+    edges: tuple = setting(Range((0.04, 0.65), 0.0, 1.0),
+                           "band of the fraction of neighbouring pixels whose palette coordinate (before cycling) "
+                           "differs by > 0.05: below, a smooth ramp; above, aliasing noise")
+
+    def array(self) -> np.ndarray:
+        """The settings as :func:`gate_status` takes them."""
+        return np.array([*self.interior, self.min_entropy, *self.edges], dtype=np.float64)
+
+    def reason(self, status: int, stats) -> str:
+        """The failed test of :func:`gate_status`'s code, in words, with the statistic and its bound."""
+        interior, entropy, edges = (float(x) for x in stats)
+        return {1: "non-finite values",
+                2: f"interior {interior:.3g} below {self.interior[0]}",
+                3: f"interior {interior:.3g} above {self.interior[1]}",
+                4: f"entropy {entropy:.3g} below {self.min_entropy}",
+                5: f"edges {edges:.3g} below {self.edges[0]}",
+                6: f"edges {edges:.3g} above {self.edges[1]}"}[int(status)]
+
+
+#: For renders without a gate.
+_NO_GATE = EscapeGate().array()
+
+
+def check_gate(nu: np.ndarray, gray: np.ndarray, structure: np.ndarray, gate: EscapeGate) -> None:
+    """Raise :class:`~.quality.Rejected` naming the first failed test of :func:`gate_status`."""
+    stats = np.zeros(3)
+    status = gate_status(np.ascontiguousarray(nu), np.ascontiguousarray(gray, dtype=np.float32),
+                         np.ascontiguousarray(structure, dtype=np.float32), gate.array(), stats)
+    if status:
+        raise Rejected(gate.reason(status, stats))
 
 
 def check_params(params: dict) -> None:
@@ -472,7 +668,7 @@ def check_params(params: dict) -> None:
     P.read_grid(p)
     p("color", P.boolean)
     p("formula", P.one_of(FORMULAS))
-    p("degree", P.integer(2, 64))
+    p("degree", P.integer(2, 6))
     p("bailout", P.real(above=1.0, hi=1e150))
     if params.get("family") == "julia":
         p("c", P.vector(P.real(-1e6, 1e6), 2))
@@ -488,7 +684,7 @@ def check_params(params: dict) -> None:
     trap("angle", P.real(-1e6, 1e6))
     p("coloring", P.one_of(COLORINGS))
     palette = p.sub("palette")
-    if palette("kind", P.one_of(("cosine", "gradient"))) == "cosine":
+    if palette("kind", P.one_of(PALETTES)) == "cosine":
         palette("abcd", P.vector(P.vector(P.real(-1e6, 1e6), 3), 4))
     else:
         palette("stops", P.vector(P.RGB, lo=1, hi=256))
@@ -500,23 +696,18 @@ def check_params(params: dict) -> None:
 
 
 def render_escape(params: dict, gate: EscapeGate | None = None) -> np.ndarray:
-    """Render a Julia or Mandelbrot image, (size, size, 3) or (size, size, 1) uint8, from its parameters.
+    """Render a Julia or Mandelbrot image, (size, size, 3) or (size, size, 1) uint8, from its parameters, with the
+    kernels the sampler's batches use (:func:`escape_into` or its parallel twin, then :func:`look_into`).
 
-    With ``gate`` the statistics of :func:`check_gate` are computed before colouring and
+    With ``gate`` the statistics of :func:`gate_status` are computed before colouring and
     :class:`~.quality.Rejected` raised on failure.
     """
-    size, ss = params["size"], params["supersample"]
-    grid = size * ss
-    nu, trap = escape_grid(params, grid)
-    lut = palette_lut(params["palette"])
-    levels = gray_levels(lut)
-    t, value, gray, structure = coordinates(params, nu, trap, levels)
-    if gate is not None:
-        check_gate(nu, gray, structure, gate)
-    channels = 3 if params["color"] else 1
-    background = C.background_field(params["background"], grid, channels)
-    img = C.shade(value, t, lut if params["color"] else levels, background, params["flip"] if ss == 1 else 0)
-    if ss == 1:
-        return img
-    small = np.stack([C.downsample2(img[:, :, ch].astype(np.float32)) for ch in range(channels)], axis=2)
-    return C.dihedral(np.floor(small + 0.5).astype(np.uint8), params["flip"])
+    v = encode(params)
+    size = params["size"]
+    nu, trap = _escape_vector(v, size * params["supersample"], None)
+    out = np.empty((size, size, 3 if params["color"] else 1), dtype=np.uint8)
+    stats = np.zeros(3)
+    status = look_into(v, nu, trap, _NO_GATE if gate is None else gate.array(), gate is not None, stats, out)
+    if status:
+        raise Rejected(gate.reason(status, stats))
+    return out

@@ -24,20 +24,23 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import lru_cache
 
 import numpy as np
 
 from .._jit import njit
+from .._random import rand, rand_below, rand_between, stream_of
 from ..errors import RecipeError
-from ..schema import Bool, Choices, Float, Int, Range, pick, section, setting
+from ..schema import Bool, Choices, Float, Int, Range, section, setting
+from ..seeding import STREAM_PARAMS
 from . import color as C
-from .escape import BAILOUT, NO_TRAP, EscapeGate, escape_grid, escape_points, render_escape
-from .batch import one_by_one
+from . import escape as E
+from .batch import Drawn
+from .escape import BAILOUT, NO_TRAP, PALETTES, EscapeGate, orbit_settings, view_of
 from .escape_names import COLORINGS, FORMULAS, STATS, TRANSFERS, TRAPS
 
 #: The families drawn by this module (their recipe sections share :class:`EscapeConfig`'s keys).
 ESCAPE_FAMILIES = ("julia", "mandelbrot")
-PALETTES = ("cosine", "gradient")
 C_METHODS = ("boundary", "band")
 #: Side of the coarse grid of the zoom search.
 COARSE = 16
@@ -100,46 +103,7 @@ class MandelbrotConfig(EscapeConfig):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# helpers
-
-
-def boundary_constant(rng: np.random.Generator, degree: int, jitter: float) -> list[float]:
-    """c on the main cardioid of z^d + c (or, for d = 2, on the period-2 disk with probability 1/3), moved
-    radially from the component's centre by a factor in [1 - jitter, 1 + jitter]."""
-    t = rng.uniform(0.0, 2.0 * math.pi)
-    scale = 1.0 + rng.uniform(-jitter, jitter)
-    if degree == 2 and rng.random() < 1.0 / 3.0:
-        return [-1.0 + scale * 0.25 * math.cos(t), scale * 0.25 * math.sin(t)]
-    z = degree ** (-1.0 / (degree - 1)) * complex(math.cos(t), math.sin(t))
-    c = scale * (z - z**degree)
-    return [c.real, c.imag]
-
-
-def band_constant(rng: np.random.Generator, formula: str, degree: int, band: tuple) -> list[float] | None:
-    """The first of up to BAND_BATCH * BAND_TRIES uniform draws in [-2, 2]^2 whose smooth escape count lies in
-    ``band``; None if none does."""
-    for _ in range(BAND_TRIES):
-        points = rng.uniform(-2.0, 2.0, size=(BAND_BATCH, 2))
-        nu = escape_points(points, formula, degree, int(band[1]) + 1)
-        hits = np.flatnonzero((nu >= band[0]) & (nu <= band[1]))
-        if hits.size:
-            return points[hits[0]].tolist()
-    return None
-
-
-def julia_constant(rng: np.random.Generator, cfg: JuliaConfig, formula: str, degree: int) -> list[float]:
-    """A Julia constant near the boundary of the Mandelbrot-style set of the formula (see the module docstring)."""
-    method = pick(rng, cfg.c_method)
-    if method == "band" or formula != "power":
-        c = band_constant(rng, formula, degree, cfg.c_band)
-        if c is not None:
-            return c
-    return boundary_constant(rng, degree, cfg.jitter)
-
-
-def iterations(cfg: EscapeConfig, zoom: float) -> int:
-    """max_iter at a zoom factor ``zoom`` from the start window."""
-    return int(cfg.max_iter + cfg.iter_per_decade * math.log10(max(zoom, 1.0)))
+# the zoom search's cell pick
 
 
 def boundary_cells(nu: np.ndarray, max_iter: int) -> np.ndarray:
@@ -224,99 +188,250 @@ def _boundary_cells(nu, max_iter, out):
     return found
 
 
-def zoom_search(rng: np.random.Generator, cfg: EscapeConfig, p: dict) -> dict:
-    """Zoom the window of ``p`` (image parameters with family, formula, degree, bailout, c, center, span) toward
-    the boundary for a random number of steps; returns center, span, max_iter and the steps taken."""
-    probe = {**p, "angle": 0.0, "trap": NO_TRAP}
-    start, center, span = p["span"], list(p["center"]), p["span"]
-    steps = int(rng.integers(cfg.depth[0], cfg.depth[1] + 1))
+# ---------------------------------------------------------------------------------------------------------------
+# the sampler kernels: every number of a draw comes from its stream ``st``, in the order written here
+
+#: The recipe settings as the kernels take them: offsets into one float64 vector.
+(S_SIZE, S_COLOR, S_DEGREE_LO, S_DEGREE_HI, S_MAX_ITER, S_PER_DECADE, S_DEPTH_LO, S_DEPTH_HI, S_ZOOM_LO, S_ZOOM_HI,
+ S_MIN_SPAN, S_ROTATE, S_TRAP_OFFSET, S_RADIUS_LO, S_RADIUS_HI, S_DENSITY_LO, S_DENSITY_HI, S_SUPERSAMPLE, S_FLIP,
+ S_JITTER, S_BAND_LO, S_BAND_HI, S_SPAN, S_LEN) = range(24)
+#: Most palette stops a sampled gradient has (the vectors of a batch have room for them).
+MAX_STOPS = 6
+
+
+@njit
+def iterations(max_iter, per_decade, zoom):
+    """max_iter at a zoom factor ``zoom`` from the start window: ``per_decade`` more per factor 10."""
+    return int(max_iter + per_decade * math.log10(max(zoom, 1.0)))
+
+
+@njit
+def _boundary_constant(st, degree, jitter):
+    """c on the main component of z^d + c (for d = 2, on the period-2 disk with probability 1/3), moved
+    radially from the component's centre by a factor in [1 - jitter, 1 + jitter]."""
+    t = rand_between(st, 0.0, 2.0 * math.pi)
+    scale = 1.0 + rand_between(st, -jitter, jitter)
+    if degree == 2 and rand(st) < 1.0 / 3.0:
+        return -1.0 + scale * 0.25 * math.cos(t), scale * 0.25 * math.sin(t)
+    radius = degree ** (-1.0 / (degree - 1))
+    z = complex(radius * math.cos(t), radius * math.sin(t))
+    zd = z
+    for _ in range(degree - 1):
+        zd = zd * z
+    c = scale * (z - zd)
+    return c.real, c.imag
+
+
+@njit
+def _band_constant(st, formula, degree, low, high):
+    """(found, c): the first of up to BAND_BATCH * BAND_TRIES uniform draws in [-2, 2]^2 whose smooth escape
+    count lies in [low, high] (drawn and iterated two at a time)."""
+    ints, floats = orbit_settings(formula, degree, int(high) + 1, BAILOUT, *NO_TRAP)
+    for _ in range(BAND_BATCH * BAND_TRIES // 2):
+        ar, ai = rand_between(st, -2.0, 2.0), rand_between(st, -2.0, 2.0)
+        br, bi = rand_between(st, -2.0, 2.0), rand_between(st, -2.0, 2.0)
+        a, b = E._orbit_pair(0.0, 0.0, ar, ai, 0.0, 0.0, br, bi, ints, floats)
+        if low <= a[0] <= high:
+            return True, ar, ai
+        if low <= b[0] <= high:
+            return True, br, bi
+    return False, 0.0, 0.0
+
+
+@njit
+def _julia_constant(st, s, c_methods, formula, degree):
+    """A Julia constant near the boundary of the Mandelbrot-style set of the formula (see the module docstring)."""
+    method = c_methods[rand_below(st, c_methods.shape[0])]
+    if method == 1 or formula != 0:
+        found, cr, ci = _band_constant(st, formula, degree, s[S_BAND_LO], s[S_BAND_HI])
+        if found:
+            return cr, ci
+    return _boundary_constant(st, degree, s[S_JITTER])
+
+
+@njit
+def _zoom_search(st, s, v):
+    """Zoom the window of ``v`` toward the boundary for a random number of steps; sets its centre, span,
+    max_iter and the steps taken."""
+    julia = v[E.V_JULIA] != 0.0
+    formula, degree = int(v[E.V_FORMULA]), int(v[E.V_DEGREE])
+    start = span = v[E.V_SPAN]
+    cx, cy = v[E.V_CX], v[E.V_CY]
+    lo, hi = int(s[S_DEPTH_LO]), int(s[S_DEPTH_HI])
+    steps = lo + rand_below(st, hi - lo + 1)
+    nu = np.empty((COARSE, COARSE))
+    trap = np.empty((COARSE, COARSE))
+    cells = np.empty(COARSE_PICK, dtype=np.int64)
     taken = 0
     for _ in range(steps):
-        factor = rng.uniform(*cfg.zoom)
-        if span / factor < cfg.min_span:
+        factor = rand_between(st, s[S_ZOOM_LO], s[S_ZOOM_HI])
+        if span / factor < s[S_MIN_SPAN]:
             break
-        max_iter = iterations(cfg, start / span)
-        nu, _ = escape_grid({**probe, "center": center, "span": span, "max_iter": max_iter}, COARSE,
-                            parallel=False)
-        cells = boundary_cells(nu, max_iter)
-        if cells.size == 0:
+        max_iter = iterations(s[S_MAX_ITER], s[S_PER_DECADE], start / span)
+        ints, floats = orbit_settings(formula, degree, max_iter, BAILOUT, *NO_TRAP)
+        E._escape_serial(julia, v[E.V_CR], v[E.V_CI], view_of(cx, cy, span, 0.0, COARSE), ints, floats, nu, trap)
+        found = _boundary_cells(nu, float(max_iter), cells)
+        if found == 0:
             break
-        r, k = divmod(int(cells[rng.integers(cells.size)]), COARSE)
+        cell = cells[rand_below(st, found)]
+        r, k = cell // COARSE, cell % COARSE
         step = span / COARSE
-        center = [center[0] + (k + 0.5 - 0.5 * COARSE) * step, center[1] + (0.5 * COARSE - r - 0.5) * step]
+        cx, cy = cx + (k + 0.5 - 0.5 * COARSE) * step, cy + (0.5 * COARSE - r - 0.5) * step
         span /= factor
         taken += 1
-    return {"center": center, "span": span, "max_iter": iterations(cfg, start / span), "depth": taken}
+    v[E.V_CX], v[E.V_CY], v[E.V_SPAN] = cx, cy, span
+    v[E.V_MAX_ITER] = iterations(s[S_MAX_ITER], s[S_PER_DECADE], start / span)
+    v[E.V_DEPTH] = taken
 
 
-def sample_trap(rng: np.random.Generator, cfg: EscapeConfig) -> dict:
-    """Trap shape, statistic, centre (uniform in a disk), radius and angle."""
-    shape = pick(rng, cfg.trap)
-    stat = pick(rng, cfg.trap_stat)
-    rho = cfg.trap_offset * math.sqrt(rng.random())
-    phi = rng.uniform(0.0, 2.0 * math.pi)
-    return {"shape": shape, "stat": stat, "center": [rho * math.cos(phi), rho * math.sin(phi)],
-            "radius": float(rng.uniform(*cfg.trap_radius)), "angle": float(rng.uniform(0.0, math.pi))}
-
-
-def sample_palette(rng: np.random.Generator, kinds: tuple) -> dict:
+@njit
+def _palette(st, palettes, v):
     """A random cosine palette (a, b, c, d as 3-vectors) or a gradient through 3-6 random colours, one of them
     bright (all-dark gradients made dim, murky images)."""
-    kind = pick(rng, kinds)
-    if kind == "cosine":
-        # four uniform triples (a, b, c in their bands, d in [0, 1)): twelve doubles, drawn in one call and
-        # mapped as rng.uniform maps them (low + (high - low) u), so the same numbers as four calls
-        u = rng.random(12).tolist()
-        bands = ((0.3, 0.7), (0.25, 0.5), (0.5, 1.5))
-        abcd = [[lo + (hi - lo) * x for x in u[3 * i:3 * i + 3]] for i, (lo, hi) in enumerate(bands)]
-        return {"kind": "cosine", "abcd": abcd + [u[9:]]}
-    stops = [C.random_color(rng, (0.3, 1.0), (0.1, 1.0)) for _ in range(int(rng.integers(3, 7)))]
-    stops[int(rng.integers(len(stops)))] = C.random_color(rng, (0.3, 1.0), (0.85, 1.0))  # one bright stop
-    return {"kind": "gradient", "stops": stops}
+    at = E.V_PALETTE
+    if palettes[rand_below(st, palettes.shape[0])] == 0:
+        v[E.V_PALETTE_KIND], v[E.V_STOPS] = 0.0, 4.0
+        for i in range(3):
+            v[at + i] = rand_between(st, 0.3, 0.7)  # a
+        for i in range(3):
+            v[at + 3 + i] = rand_between(st, 0.25, 0.5)  # b
+        for i in range(3):
+            v[at + 6 + i] = rand_between(st, 0.5, 1.5)  # c
+        for i in range(3):
+            v[at + 9 + i] = rand(st)  # d
+        return
+    n = 3 + rand_below(st, 4)
+    v[E.V_PALETTE_KIND], v[E.V_STOPS] = 1.0, n
+    for j in range(n):
+        v[at + 3 * j], v[at + 3 * j + 1], v[at + 3 * j + 2] = C.random_color(st, 0.3, 1.0, 0.1, 1.0)
+    j = rand_below(st, n)  # one bright stop
+    v[at + 3 * j], v[at + 3 * j + 1], v[at + 3 * j + 2] = C.random_color(st, 0.3, 1.0, 0.85, 1.0)
 
 
-def _view_and_look(rng: np.random.Generator, cfg: EscapeConfig, p: dict, color: bool) -> dict:
-    """Add the view (zoom search and angle), trap and colouring parameters shared by both families."""
-    p.update(zoom_search(rng, cfg, p))
-    p["angle"] = float(rng.uniform(0.0, 2.0 * math.pi)) if cfg.rotate else 0.0
-    p["trap"] = sample_trap(rng, cfg)
-    p["coloring"] = pick(rng, cfg.coloring)
-    p["palette"] = sample_palette(rng, cfg.palette)
-    p["transfer"] = pick(rng, cfg.transfer)
-    p["density"] = float(rng.uniform(*cfg.density))
-    p["offset"] = float(rng.random())
-    p["background"] = C.sample_background(rng, cfg.background, color)
-    p["supersample"] = cfg.supersample
-    p["flip"] = int(rng.integers(8)) if cfg.flip else 0
-    return p
+@njit
+def _sample(julia, st, s, formulas, traps, stats, colorings, palettes, transfers, backgrounds, c_methods, v):
+    """Every parameter of one draw into the vector ``v`` (see :mod:`.escape` for its layout)."""
+    v[:] = 0.0
+    v[E.V_JULIA] = 1.0 if julia else 0.0
+    v[E.V_SIZE], v[E.V_COLOR], v[E.V_SUPERSAMPLE] = s[S_SIZE], s[S_COLOR], s[S_SUPERSAMPLE]
+    v[E.V_BAILOUT] = BAILOUT
+    formula = formulas[rand_below(st, formulas.shape[0])]
+    lo, hi = int(s[S_DEGREE_LO]), int(s[S_DEGREE_HI])
+    degree = lo + rand_below(st, hi - lo + 1)
+    v[E.V_FORMULA], v[E.V_DEGREE] = formula, degree
+    if julia:
+        v[E.V_CR], v[E.V_CI] = _julia_constant(st, s, c_methods, formula, degree)
+        v[E.V_SPAN] = s[S_SPAN]
+    elif degree != 2:  # multibrots start at the origin
+        v[E.V_SPAN] = 3.0
+    elif formula == 0:
+        v[E.V_CX], v[E.V_SPAN] = -0.6, 3.0
+    elif formula == 1:  # Burning Ship
+        v[E.V_CX], v[E.V_CY], v[E.V_SPAN] = -0.4, -0.5, 3.6
+    else:  # Tricorn
+        v[E.V_CX], v[E.V_SPAN] = -0.3, 3.6
+    _zoom_search(st, s, v)
+    v[E.V_ANGLE] = rand_between(st, 0.0, 2.0 * math.pi) if s[S_ROTATE] != 0.0 else 0.0
+    # the trap: shape, statistic, centre uniform in a disk, radius and angle
+    v[E.V_TRAP_SHAPE] = traps[rand_below(st, traps.shape[0])]
+    v[E.V_TRAP_STAT] = stats[rand_below(st, stats.shape[0])]
+    rho = s[S_TRAP_OFFSET] * math.sqrt(rand(st))
+    phi = rand_between(st, 0.0, 2.0 * math.pi)
+    v[E.V_TRAP_X], v[E.V_TRAP_Y] = rho * math.cos(phi), rho * math.sin(phi)
+    v[E.V_TRAP_RADIUS] = rand_between(st, s[S_RADIUS_LO], s[S_RADIUS_HI])
+    v[E.V_TRAP_ANGLE] = rand_between(st, 0.0, math.pi)
+    v[E.V_COLORING] = colorings[rand_below(st, colorings.shape[0])]
+    _palette(st, palettes, v)
+    v[E.V_TRANSFER] = transfers[rand_below(st, transfers.shape[0])]
+    v[E.V_DENSITY] = rand_between(st, s[S_DENSITY_LO], s[S_DENSITY_HI])
+    v[E.V_OFFSET] = rand(st)
+    C.sample_background(st, backgrounds, s[S_COLOR] != 0.0, v[E.V_BG:E.V_PALETTE])
+    v[E.V_FLIP] = rand_below(st, 8) if s[S_FLIP] != 0.0 else 0
 
 
-def _start(rng: np.random.Generator, cfg: EscapeConfig, family: str, size: int, color: bool) -> dict:
-    formula = pick(rng, cfg.formula)
-    degree = int(rng.integers(cfg.degree[0], cfg.degree[1] + 1))
-    return {"family": family, "size": size, "color": color, "formula": formula, "degree": degree,
-            "bailout": BAILOUT}
+@njit
+def sample_into(julia, seed, index, draw, s, formulas, traps, stats, colorings, palettes, transfers, backgrounds,
+                c_methods, v):
+    """Draw ``draw`` of image ``index``: its parameters into ``v``, from the stream of (seed, index, draw,
+    STREAM_PARAMS) only."""
+    st = np.empty(2, dtype=np.uint64)
+    stream_of(seed, index, draw, STREAM_PARAMS, st)
+    _sample(julia, st, s, formulas, traps, stats, colorings, palettes, transfers, backgrounds, c_methods, v)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# samplers
+@njit
+def _draw_batch(julia, seed, indices, max_draws, s, formulas, traps, stats, colorings, palettes, transfers,
+                backgrounds, c_methods, gate, images, vectors, draws, status, gate_stats):
+    """Images ``indices`` in one call: for each, draws 0, 1, ... until one passes the gate (its image goes to
+    ``images[k]``, ``draws[k]`` = draws taken) or ``max_draws`` fail (``draws[k]`` = 0, ``status[k]`` the last
+    gate code). ``vectors[k]`` holds the last draw's parameters. One image at a time, serially: images never
+    share state, so a batch gives each image what a batch of one gives it."""
+    grid = images.shape[1] * int(s[S_SUPERSAMPLE])
+    nu = np.empty((grid, grid))
+    trap = np.empty((grid, grid))
+    for k in range(indices.shape[0]):
+        for d in range(max_draws):
+            sample_into(julia, seed, indices[k], d, s, formulas, traps, stats, colorings, palettes, transfers,
+                        backgrounds, c_methods, vectors[k])
+            E.escape_into(vectors[k], nu, trap)
+            status[k] = E.look_into(vectors[k], nu, trap, gate, True, gate_stats[k], images[k])
+            if status[k] == 0:
+                draws[k] = d + 1
+                break
 
 
-def sample_julia(rng: np.random.Generator, cfg: JuliaConfig, size: int, color: bool) -> dict:
-    """Every parameter of one Julia image (JSON data); :func:`.escape.render_escape` turns it into pixels."""
-    p = _start(rng, cfg, "julia", size, color)
-    p["c"] = julia_constant(rng, cfg, p["formula"], p["degree"])
-    p.update(center=[0.0, 0.0], span=cfg.span)
-    return _view_and_look(rng, cfg, p, color)
+def _codes(chosen: tuple, names: tuple) -> np.ndarray:
+    return np.array([names.index(x) for x in chosen], dtype=np.int64)
 
 
-def sample_mandelbrot(rng: np.random.Generator, cfg: MandelbrotConfig, size: int, color: bool) -> dict:
-    """Every parameter of one Mandelbrot-style image (z0 = 0, c = pixel), window found by the zoom search."""
-    p = _start(rng, cfg, "mandelbrot", size, color)
-    center, span = MANDELBROT_START[p["formula"]] if p["degree"] == 2 else ((0.0, 0.0), 3.0)
-    p.update(center=list(center), span=span)
-    return _view_and_look(rng, cfg, p, color)
+@lru_cache(maxsize=32)
+def kernel_settings(cfg: EscapeConfig, size: int, color: bool) -> tuple:
+    """A recipe section as :func:`sample_into` takes it: the settings vector and the choice codes."""
+    julia = isinstance(cfg, JuliaConfig)
+    s = np.zeros(S_LEN)
+    s[S_SIZE], s[S_COLOR] = size, color
+    s[S_DEGREE_LO], s[S_DEGREE_HI] = cfg.degree
+    s[S_MAX_ITER], s[S_PER_DECADE] = cfg.max_iter, cfg.iter_per_decade
+    s[S_DEPTH_LO], s[S_DEPTH_HI] = cfg.depth
+    s[S_ZOOM_LO], s[S_ZOOM_HI] = cfg.zoom
+    s[S_MIN_SPAN], s[S_ROTATE], s[S_TRAP_OFFSET] = cfg.min_span, cfg.rotate, cfg.trap_offset
+    s[S_RADIUS_LO], s[S_RADIUS_HI] = cfg.trap_radius
+    s[S_DENSITY_LO], s[S_DENSITY_HI] = cfg.density
+    s[S_SUPERSAMPLE], s[S_FLIP] = cfg.supersample, cfg.flip
+    if julia:
+        s[S_JITTER], s[S_SPAN] = cfg.jitter, cfg.span
+        s[S_BAND_LO], s[S_BAND_HI] = cfg.c_band
+    codes = (_codes(cfg.formula, FORMULAS), _codes(cfg.trap, TRAPS), _codes(cfg.trap_stat, STATS),
+             _codes(cfg.coloring, COLORINGS), _codes(cfg.palette, PALETTES), _codes(cfg.transfer, TRANSFERS),
+             C.background_codes(cfg.background), _codes(cfg.c_method if julia else ("boundary",), C_METHODS))
+    for a in (s, *codes):
+        a.setflags(write=False)
+    return julia, s, codes
 
 
-draw_julia = one_by_one(sample_julia, render_escape)
-draw_mandelbrot = one_by_one(sample_mandelbrot, render_escape)
+def sample(cfg: EscapeConfig, size: int, color: bool, seed: int, index: int, draw: int = 0) -> dict:
+    """The parameters of draw ``draw`` of image ``index`` (before the gate): for tests and inspection."""
+    julia, s, codes = kernel_settings(cfg, size, color)
+    v = np.zeros(E.vector_length(MAX_STOPS))
+    sample_into(julia, seed, index, draw, s, *codes, v)
+    return {"family": "julia" if julia else "mandelbrot", **E.decode(v)}
+
+
+def _draw(cfg: EscapeConfig, size: int, color: bool, seed: int, indices: np.ndarray, max_draws: int,
+          with_params: bool) -> Drawn:
+    """The family's ``draw`` (see :class:`.families.Family`): one kernel call for the whole batch."""
+    julia, s, codes = kernel_settings(cfg, size, color)
+    n = len(indices)
+    images = np.empty((n, size, size, 3 if color else 1), dtype=np.uint8)
+    vectors = np.zeros((n, E.vector_length(MAX_STOPS)))
+    draws = np.zeros(n, dtype=np.int64)
+    status = np.zeros(n, dtype=np.int64)
+    stats = np.zeros((n, 3))
+    _draw_batch(julia, seed, np.ascontiguousarray(indices, dtype=np.int64), max_draws, s, *codes,
+                cfg.gate.array(), images, vectors, draws, status, stats)
+    reasons = {int(k): cfg.gate.reason(status[k], stats[k]) for k in np.flatnonzero(draws == 0)}
+    params = [E.decode(vectors[k]) for k in range(n)] if with_params else None
+    return Drawn(images, draws, params, reasons)
+
+
+draw_julia = draw_mandelbrot = _draw
