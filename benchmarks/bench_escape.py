@@ -9,7 +9,7 @@ Prints
   Two cases: the classic window c = -0.8 + 0.156i (the whole set, max_iter 200), and the windows of the first 12
   images of julia-traps (their c, zoom and max_iter, with the trap set to the same cross);
 - the time per image of each stage of julia-traps on one core (sampling with the zoom search, kernel, colouring
-  with the gate's statistics, shading);
+  with the gate and shading), each draw's kernels called one at a time;
 - end-to-end images/s at 256 x 256 for julia-traps, mandelbrot-traps and ipmix-like (sampling, zoom search,
   kernel, gate, colouring; gate redraws included) on one core (numba threads 1), with all cores in one process
   (numba threads = cores: the kernels' prange loops), and with one worker process per core at one thread each
@@ -29,10 +29,8 @@ import numba
 import numpy as np
 
 import fractalgen as fg
-from fractalgen.recipe import image_rng
-from fractalgen.render import color as C
 from fractalgen.render import escape as E
-from fractalgen.render.quality import Rejected
+from fractalgen.render import escape_sampler as S
 from timing import best_of, header  # benchmarks/timing.py (the script's folder is on sys.path)
 
 PRESETS = ("julia-traps", "mandelbrot-traps", "ipmix-like")
@@ -107,34 +105,31 @@ def kernels(repeats: int) -> None:
 
 
 def stages(n_images: int) -> None:
-    """Mean time per draw of each stage of julia-traps on one core (gate redraws counted as draws)."""
+    """Mean time per image of each stage of julia-traps on one core, every draw counted (gate redraws included):
+    the kernels one batch runs for each draw, called one at a time."""
     numba.set_num_threads(1)
     recipe = fg.load_recipe("julia-traps", size=SIZE, seed=0)
-    fam, cfg = fg.FAMILIES["julia"], recipe.julia
-    spent = dict.fromkeys(("sample + zoom search", "kernel", "colouring + gate statistics", "shading"), 0.0)
+    julia, s, codes = S.kernel_settings(recipe.julia, SIZE, True)
+    gate = recipe.julia.gate.array()
+    v = np.zeros(E.vector_length(S.MAX_STOPS))
+    nu, trap = np.empty((SIZE, SIZE)), np.empty((SIZE, SIZE))
+    out, stats = np.empty((SIZE, SIZE, 3), dtype=np.uint8), np.zeros(3)
+    S.sample_into(julia, 0, 0, 0, s, *codes, v)  # warm-up: JIT and caches
+    spent = dict.fromkeys(("sample + zoom search", "kernel", "colouring, gate, shading"), 0.0)
     draws = 0
     for i in range(n_images):
         for d in range(recipe.max_draws):
             t0 = time.perf_counter()
-            p = fam.sample(image_rng(0, i, d), cfg, SIZE, True)
+            S.sample_into(julia, 0, i, d, s, *codes, v)
             t1 = time.perf_counter()
-            nu, trap = E.escape_grid(p, SIZE)
+            E.escape_into(v, nu, trap)
             t2 = time.perf_counter()
-            lut = E.palette_lut(p["palette"])
-            t, value, gray, structure = E.coordinates(p, nu, trap, E.gray_levels(lut))
-            try:
-                E.check_gate(nu, gray, structure, cfg.gate)
-                passed = True
-            except Rejected:
-                passed = False
+            status = E.look_into(v, nu, trap, gate, True, stats, out)
             t3 = time.perf_counter()
-            if passed:
-                C.shade(value, t, lut, C.background_field(p["background"], SIZE, 3), p["flip"])
-            t4 = time.perf_counter()
             draws += 1
-            for key, dt in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+            for key, dt in zip(spent, (t1 - t0, t2 - t1, t3 - t2)):
                 spent[key] += dt
-            if passed:
+            if status == 0:
                 break
     print(f"\njulia-traps stages, {n_images} images ({draws} draws), one core, mean ms per image:")
     for key, total in spent.items():

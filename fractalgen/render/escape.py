@@ -307,18 +307,17 @@ def _equalize(keys, use, bins, octaves, out):
         return
     lo = max(lo, hi - (octaves << 52))  # the exponent field starts at bit 52
     scale = bins / (hi - lo) if hi > lo else 0.0
-    hist = np.zeros(bins, dtype=np.int64)
+    below = np.zeros(bins + 1, dtype=np.int64)  # counts per bin, then (in place) the counts below each bin
     for i in range(keys.size):
         if use[i]:
-            hist[min(int((max(keys[i], lo) - lo) * scale), bins - 1)] += 1
-    below = np.zeros(bins, dtype=np.int64)
-    for j in range(1, bins):
-        below[j] = below[j - 1] + hist[j - 1]
+            below[min(int((max(keys[i], lo) - lo) * scale), bins - 1) + 1] += 1
+    for j in range(1, bins + 1):
+        below[j] += below[j - 1]
     for i in range(keys.size):
         if use[i]:
             p = (max(keys[i], lo) - lo) * scale
             j = min(int(p), bins - 1)
-            out[i] = (below[j] + (p - j) * hist[j]) / count
+            out[i] = (below[j] + (p - j) * (below[j + 1] - below[j])) / count
 
 
 @njit
