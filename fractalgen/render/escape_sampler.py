@@ -270,8 +270,9 @@ def sample_palette(rng: np.random.Generator, kinds: tuple) -> dict:
         bands = ((0.3, 0.7), (0.25, 0.5), (0.5, 1.5))
         abcd = [[lo + (hi - lo) * x for x in u[3 * i:3 * i + 3]] for i, (lo, hi) in enumerate(bands)]
         return {"kind": "cosine", "abcd": abcd + [u[9:]]}
-    stops = [C.random_color(rng, (0.3, 1.0), (0.1, 1.0)) for _ in range(int(rng.integers(3, 7)))]
-    stops[int(rng.integers(len(stops)))] = C.random_color(rng, (0.3, 1.0), (0.85, 1.0))  # one bright stop
+    st = _stream(rng)  # interim, until the escape families draw in kernels
+    stops = [list(_color(st, 0.3, 1.0, 0.1, 1.0)) for _ in range(int(rng.integers(3, 7)))]
+    stops[int(rng.integers(len(stops)))] = list(_color(st, 0.3, 1.0, 0.85, 1.0))  # one bright stop
     return {"kind": "gradient", "stops": stops}
 
 
@@ -285,7 +286,9 @@ def _view_and_look(rng: np.random.Generator, cfg: EscapeConfig, p: dict, color: 
     p["transfer"] = pick(rng, cfg.transfer)
     p["density"] = float(rng.uniform(*cfg.density))
     p["offset"] = float(rng.random())
-    p["background"] = C.sample_background(rng, cfg.background, color)
+    bg = np.zeros(C.BG_LEN)
+    C.sample_background(_stream(rng), C.background_codes(cfg.background), color, bg)
+    p["background"] = C.background_dict(bg)
     p["supersample"] = cfg.supersample
     p["flip"] = int(rng.integers(8)) if cfg.flip else 0
     return p
@@ -320,3 +323,13 @@ def sample_mandelbrot(rng: np.random.Generator, cfg: MandelbrotConfig, size: int
 
 draw_julia = one_by_one(sample_julia, render_escape)
 draw_mandelbrot = one_by_one(sample_mandelbrot, render_escape)
+
+
+def _stream(rng):
+    """Interim: a kernel stream seeded from a numpy generator."""
+    return np.array([rng.integers(2**63), 2 * rng.integers(2**62) + 1], dtype=np.uint64)
+
+
+@njit
+def _color(st, s_lo, s_hi, v_lo, v_hi):
+    return C.random_color(st, s_lo, s_hi, v_lo, v_hi)

@@ -352,11 +352,14 @@ def test_supersampling_is_the_box_filter_of_the_double_size_render():
 
 def test_images_fill_the_frame_and_use_their_range():
     rec = fg.load_recipe("julia-traps", size=64, seed=8)
+    stds = []
     for i in range(6):
         img = rec.image(i).astype(np.float64)
         gray = img.mean(axis=2)
-        assert img.max() > 120 and gray.std() > 8
+        assert img.max() > 120 and gray.std() > 5
+        stds.append(gray.std())
         assert (gray > 20).mean() > 0.5  # not a small figure on a black field
+    assert np.median(stds) > 8
 
 
 def test_public_functions_leave_global_rng_alone(global_rng_guard):
