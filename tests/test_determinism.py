@@ -51,3 +51,21 @@ def test_public_functions_leave_global_rng_alone(global_rng_guard, small_colour)
     img, params = small_colour.draw(2)
     fg.render(params)
     small_colour.replace(overrides={"ifs.coloring": ["hue"], "ifs.background": ["noise"]}).image(1)
+
+
+def test_a_batch_gives_each_image_what_a_batch_of_one_gives_it():
+    # a tight gate forces redraws; ipmix-like mixes the three families, so a batch is split by family
+    for recipe in (fg.load_recipe("ifs-colour", size=32, seed=5, overrides={"ifs.gate.fill": [0.3, 0.6]},
+                                  max_draws=200),
+                   fg.load_recipe("ipmix-like", size=24, seed=6)):
+        order = [9, 0, 4, 4, 13, 2, 7, 1, 11, 3]
+        batch = recipe.images(order)
+        images, params = recipe.draw_many(order)
+        np.testing.assert_array_equal(images, batch)
+        for k, index in enumerate(order):
+            img, p = recipe.draw(index)
+            assert img.tobytes() == batch[k].tobytes() and p == params[k]
+            assert fg.render(p).tobytes() == img.tobytes()
+        if recipe.family == {"ifs": 1.0}:
+            assert max(p["draws"] for p in params) > 1
+        assert recipe.images([]).shape == (0, *recipe.shape)

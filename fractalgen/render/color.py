@@ -11,14 +11,12 @@ Every sampler here takes an ``rng`` and returns plain JSON data; every renderer 
 
 from __future__ import annotations
 
-import colorsys
 import math
-from functools import lru_cache
 
 import numpy as np
 
-from .._jit import njit
-from ..schema import pick
+from .._jit import njit, njit_inline
+from .._random import rand, rand_below, rand_between, rand_key, splitmix64
 
 BACKGROUNDS = ("black", "flat", "gradient", "noise")
 TONES = ("log", "equalize")
@@ -63,43 +61,64 @@ def _hsv_many(h, s, v, out):
         out[i, 0], out[i, 1], out[i, 2] = _hsv(h[i], s[i], v[i])
 
 
-def random_color(rng: np.random.Generator, saturation=(0.3, 1.0), value=(0.5, 1.0)) -> list[float]:
-    """A colour with uniform hue on the full circle and saturation / value drawn from the given bands."""
-    return color_from(rng.random(3).tolist(), saturation, value)
+@njit_inline
+def random_color(st, s_lo, s_hi, v_lo, v_hi):
+    """A colour (r, g, b) from the stream ``st``: hue uniform on the full circle, saturation and value uniform in
+    their bands (three draws: hue, saturation, value)."""
+    h = rand(st)
+    sat = rand_between(st, s_lo, s_hi)
+    return _hsv(h, sat, rand_between(st, v_lo, v_hi))
 
 
-def color_from(u, saturation=(0.3, 1.0), value=(0.5, 1.0)) -> list[float]:
-    """:func:`random_color` from its three uniform numbers ``u`` (``rng.random(3)``, one per call or sliced
-    from a longer draw): hue ``u[0]``, saturation and value ``low + (high - low) * u`` as ``rng.uniform`` makes
-    them, bit for bit."""
-    s = saturation[0] + (saturation[1] - saturation[0]) * u[1]
-    v = value[0] + (value[1] - value[0]) * u[2]
-    return list(colorsys.hsv_to_rgb(u[0], s, v))
-
-
-@lru_cache(maxsize=64)
-def _grid01(n: int) -> np.ndarray:
-    """``np.linspace(0, 1, n)``, read-only, computed once per ``n`` (the same bits every time)."""
-    out = np.linspace(0.0, 1.0, n)
-    out.setflags(write=False)
-    return out
-
-
-def gradient_lut(stops: np.ndarray, n: int = 256) -> np.ndarray:
+def gradient_lut(stops, n: int = 256) -> np.ndarray:
     """(n, 3) float32 palette interpolating linearly through ``stops`` ((K, 3) colours, evenly spaced)."""
-    stops = np.asarray(stops, dtype=np.float64)
-    t, at = _grid01(n), _grid01(len(stops))
     out = np.empty((n, 3), dtype=np.float32)
-    for k in range(3):
-        out[:, k] = np.interp(t, at, stops[:, k])
+    gradient_lut_into(np.asarray(stops, dtype=np.float64).reshape(-1, 3), out)
     return out
+
+
+@njit
+def gradient_lut_into(stops, out):
+    """:func:`gradient_lut` into ``out`` ((n, 3) float32): entry i is the piecewise-linear colour at
+    t = i / (n - 1), the K stops at t = j / (K - 1)."""
+    n, k = out.shape[0], stops.shape[0]
+    for i in range(n):
+        t = i / (n - 1) if n > 1 else 0.0
+        if k == 1:
+            for ch in range(3):
+                out[i, ch] = stops[0, ch]
+            continue
+        x = t * (k - 1)
+        j = min(int(x), k - 2)
+        f = x - j
+        for ch in range(3):
+            out[i, ch] = stops[j, ch] + (stops[j + 1, ch] - stops[j, ch]) * f
 
 
 def cosine_lut(a, b, c, d, n: int = 256) -> np.ndarray:
     """(n, 3) float32 cosine palette ``a + b cos(2 pi (c t + d))`` (Quilez), clipped to [0, 1]."""
-    t = _grid01(n)[:, None]
-    rgb = np.asarray(a) + np.asarray(b) * np.cos(2 * np.pi * (np.asarray(c) * t + np.asarray(d)))
-    return np.clip(rgb, 0.0, 1.0).astype(np.float32)
+    out = np.empty((n, 3), dtype=np.float32)
+    cosine_lut_into(np.array([a, b, c, d], dtype=np.float64).reshape(4, 3), out)
+    return out
+
+
+@njit
+def cosine_lut_into(abcd, out):
+    """:func:`cosine_lut` into ``out`` ((n, 3) float32) from the rows a, b, c, d of ``abcd`` (4, 3): entry i is
+    the colour at t = i / (n - 1), as :func:`gradient_lut_into` spaces its entries. The cosines of the evenly
+    spaced angles come from turning the first by the step (a complex multiplication per entry, exact to ~1e-13):
+    256 cosines per channel cost more than a small image's shading."""
+    n = out.shape[0]
+    step = 1.0 / (n - 1) if n > 1 else 0.0
+    for ch in range(3):
+        a, b = abcd[0, ch], abcd[1, ch]
+        theta = 2.0 * math.pi * abcd[3, ch]
+        delta = 2.0 * math.pi * abcd[2, ch] * step
+        cr, sr = math.cos(theta), math.sin(theta)
+        cd, sd = math.cos(delta), math.sin(delta)
+        for i in range(n):
+            out[i, ch] = min(max(a + b * cr, 0.0), 1.0)
+            cr, sr = cr * cd - sr * sd, sr * cd + cr * sd
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -137,34 +156,53 @@ def _add_octave(out, lattice, amp):
             out[r, k] += amp * (rows[i, k] * (1.0 - f) + rows[i + 1, k] * f)
 
 
+@njit_inline
+def flipped(r, k, n, flip):
+    """Where pixel (r, k) of an n x n image lands under :func:`dihedral` ``flip``: ``flip % 4`` quarter turns
+    (each takes (r, k) to (n - 1 - k, r), as ``np.rot90``), then a transpose when ``flip >= 4``."""
+    turns = flip % 4
+    if turns == 1:
+        r, k = n - 1 - k, r
+    elif turns == 2:
+        r, k = n - 1 - r, n - 1 - k
+    elif turns == 3:
+        r, k = k, n - 1 - r
+    if flip >= 4:
+        r, k = k, r
+    return r, k
+
+
 @njit
-def _shade(value, t, lut, field, colors, out):
-    """``out = round(255 * (bg + (lut[t] - bg) * value))`` with the background
+def shade_into(value, t, lut, field, colors, flip, out):
+    """``out = dihedral(round(255 * (bg + (lut[t] - bg) * value)), flip)`` with the background
     ``bg = colors[0] + (colors[1] - colors[0]) * field``: the palette colour at coordinate ``t`` laid over the
-    background with opacity ``value``. ``out`` may be a flipped / transposed view. Inputs are in [0, 1], so
-    the result is too; only the opacity is clamped, to keep the uint8 conversion defined."""
+    background with opacity ``value``, each pixel written straight to its flipped place (a flip other than 0
+    needs a square image). Inputs are in [0, 1],
+    so the result is too; only the opacity is clamped, to keep the uint8 conversion defined."""
     top = lut.shape[0] - 1
+    h, w = value.shape
     nch = out.shape[2]
     c0, c1, c2 = colors[0, 0], colors[0, min(1, nch - 1)], colors[0, min(2, nch - 1)]
     d0 = colors[1, 0] - c0  # float32, as in the per-pixel expression they replace
     d1 = colors[1, min(1, nch - 1)] - c1
     d2 = colors[1, min(2, nch - 1)] - c2
-    for r in range(out.shape[0]):
-        for k in range(out.shape[1]):
+    lut_ch = lut.shape[1]
+    for r in range(h):
+        for k in range(w):
             a = min(max(value[r, k], 0.0), 1.0)
             f = field[r, k]
             i = min(max(int(t[r, k] * top + 0.5), 0), top)
+            rr, kk = flipped(r, k, h, flip)
             if nch == 3:  # unrolled: twice as fast as the channel loop
                 b0 = c0 + d0 * f
                 b1 = c1 + d1 * f
                 b2 = c2 + d2 * f
-                out[r, k, 0] = np.uint8((b0 + (lut[i, 0] - b0) * a) * 255.0 + 0.5)
-                out[r, k, 1] = np.uint8((b1 + (lut[i, 1] - b1) * a) * 255.0 + 0.5)
-                out[r, k, 2] = np.uint8((b2 + (lut[i, 2] - b2) * a) * 255.0 + 0.5)
+                out[rr, kk, 0] = np.uint8((b0 + (lut[i, 0] - b0) * a) * 255.0 + 0.5)
+                out[rr, kk, 1] = np.uint8((b1 + (lut[i, min(1, lut_ch - 1)] - b1) * a) * 255.0 + 0.5)
+                out[rr, kk, 2] = np.uint8((b2 + (lut[i, min(2, lut_ch - 1)] - b2) * a) * 255.0 + 0.5)
             else:
-                for ch in range(nch):
-                    b = colors[0, ch] + (colors[1, ch] - colors[0, ch]) * f
-                    out[r, k, ch] = np.uint8((b + (lut[i, ch] - b) * a) * 255.0 + 0.5)
+                b = c0 + d0 * f
+                out[rr, kk, 0] = np.uint8((b + (lut[i, 0] - b) * a) * 255.0 + 0.5)
 
 
 @njit
@@ -221,68 +259,124 @@ def downsample2(img: np.ndarray) -> np.ndarray:
 # backgrounds
 
 
-def sample_background(rng: np.random.Generator, kinds: tuple[str, ...], color: bool,
-                      value=(0.0, 0.45)) -> dict:
-    """Draw a background: ``kinds`` lists the allowed kinds (drawn uniformly). Backgrounds stay dark (value band)
-    so a bright fractal keeps its contrast; grayscale backgrounds have zero saturation."""
-    kind = pick(rng, kinds)
-    sat = (0.2, 1.0) if color else (0.0, 0.0)
+#: A background as a float64 vector (what kernels pass around): kind (index in BACKGROUNDS), two RGB colours
+#: (a flat background repeats its colour), the gradient's angle, and the noise's cells, octaves, persistence, key.
+BG_KIND, BG_COLORS, BG_ANGLE, BG_CELLS, BG_OCTAVES, BG_PERSISTENCE, BG_KEY, BG_LEN = 0, 1, 7, 8, 9, 10, 11, 12
+#: Background value band: backgrounds stay dark so a bright fractal keeps its contrast.
+BG_VALUE = (0.0, 0.45)
+
+
+def background_codes(kinds) -> np.ndarray:
+    """A recipe's background kinds as the int64 codes the samplers take."""
+    return np.array([BACKGROUNDS.index(k) for k in kinds], dtype=np.int64)
+
+
+@njit
+def sample_background(st, kinds, color, out):
+    """Draw a background from the stream ``st`` into ``out`` (float64[BG_LEN]): the kind uniformly among the
+    codes ``kinds``, then its colours (saturation 0.2-1, or 0 for grayscale; value in BG_VALUE), angle or noise
+    settings. Anderson & Farrell (WACV 2022) use such flat, gradient and noise backgrounds."""
+    out[:] = 0.0
+    kind = kinds[rand_below(st, kinds.shape[0])]
+    out[BG_KIND] = kind
+    if kind == 0:  # black
+        return
+    s_lo, s_hi = (0.2, 1.0) if color else (0.0, 0.0)
+    for c in range(2 if kind > 1 else 1):
+        r, g, b = random_color(st, s_lo, s_hi, BG_VALUE[0], BG_VALUE[1])
+        out[BG_COLORS + 3 * c], out[BG_COLORS + 3 * c + 1], out[BG_COLORS + 3 * c + 2] = r, g, b
+    if kind == 1:  # flat: one colour fills both
+        out[BG_COLORS + 3:BG_COLORS + 6] = out[BG_COLORS:BG_COLORS + 3]
+    elif kind == 2:
+        out[BG_ANGLE] = rand_between(st, 0.0, 2.0 * math.pi)
+    else:
+        out[BG_CELLS] = 2 + rand_below(st, 3)
+        out[BG_OCTAVES] = 3 + rand_below(st, 4)
+        out[BG_PERSISTENCE] = rand_between(st, 0.4, 0.7)
+        out[BG_KEY] = rand_key(st)
+
+
+def background_dict(bg: np.ndarray) -> dict:
+    """The JSON form of a background vector (what params files hold)."""
+    kind = BACKGROUNDS[int(bg[BG_KIND])]
     if kind == "black":
-        return {"kind": "black"}
+        return {"kind": kind}
+    c = bg[BG_COLORS:BG_COLORS + 6].tolist()
     if kind == "flat":
-        return {"kind": "flat", "colors": [random_color(rng, sat, value)]}
-    if kind == "gradient":  # two colours and the angle: seven uniform numbers, drawn as one call
-        u = rng.random(7).tolist()
-        return {"kind": "gradient", "colors": [color_from(u[:3], sat, value), color_from(u[3:6], sat, value)],
-                "angle": 0.0 + (2 * np.pi - 0.0) * u[6]}
-    if kind == "noise":
-        u = rng.random(6).tolist()
-        return {"kind": "noise", "colors": [color_from(u[:3], sat, value), color_from(u[3:], sat, value)],
-                "cells": int(rng.integers(2, 5)),
-                "octaves": int(rng.integers(3, 7)), "persistence": float(rng.uniform(0.4, 0.7)),
-                "key": int(rng.integers(2**53))}
-    raise ValueError(f"unknown background {kind!r}")
+        return {"kind": kind, "colors": [c[:3]]}
+    out = {"kind": kind, "colors": [c[:3], c[3:]]}
+    if kind == "gradient":
+        out["angle"] = float(bg[BG_ANGLE])
+    else:
+        out.update(cells=int(bg[BG_CELLS]), octaves=int(bg[BG_OCTAVES]), persistence=float(bg[BG_PERSISTENCE]),
+                   key=int(bg[BG_KEY]))
+    return out
+
+
+def background_vector(bg: dict) -> np.ndarray:
+    """:func:`background_dict` undone (for re-rendering from params)."""
+    out = np.zeros(BG_LEN)
+    out[BG_KIND] = BACKGROUNDS.index(bg["kind"])
+    if bg["kind"] != "black":
+        colors = bg["colors"]
+        out[BG_COLORS:BG_COLORS + 3], out[BG_COLORS + 3:BG_COLORS + 6] = colors[0], colors[-1]
+    if bg["kind"] == "gradient":
+        out[BG_ANGLE] = bg["angle"]
+    if bg["kind"] == "noise":
+        out[BG_CELLS], out[BG_OCTAVES], out[BG_PERSISTENCE] = bg["cells"], bg["octaves"], bg["persistence"]
+        out[BG_KEY] = bg["key"]
+    return out
+
+
+@njit
+def background_into(bg, field, colors):
+    """The background of vector ``bg`` as a float32 field (size, size) in [0, 1] and two float32 colours
+    (2, channels): the background is ``colors[0] + (colors[1] - colors[0]) * field``. Kept in this form (not as an
+    (H, W, C) array) because the shading kernel mixes it per pixel for free."""
+    kind = int(bg[BG_KIND])
+    nch = colors.shape[1]
+    for c in range(2):
+        if nch == 3:
+            for ch in range(3):
+                colors[c, ch] = bg[BG_COLORS + 3 * c + ch]
+        else:
+            colors[c, 0] = (np.float32(bg[BG_COLORS + 3 * c]) + np.float32(bg[BG_COLORS + 3 * c + 1])
+                            + np.float32(bg[BG_COLORS + 3 * c + 2])) / np.float32(3.0)
+    size = field.shape[0]
+    if kind <= 1:
+        field[:] = 0.0
+    elif kind == 2:
+        cs, sn = np.float32(math.cos(bg[BG_ANGLE])), np.float32(math.sin(bg[BG_ANGLE]))
+        for r in range(size):
+            for k in range(size):
+                field[r, k] = _ramp_at(k, size) * cs + _ramp_at(r, size) * sn
+        _stretch(field)
+    else:
+        _noise_into(field, int(bg[BG_CELLS]), int(bg[BG_OCTAVES]), bg[BG_PERSISTENCE], np.uint64(bg[BG_KEY]))
+
+
+@njit_inline
+def _ramp_at(i, size):
+    """Entry i of a float32 ramp from -0.5 to 0.5 over ``size`` entries."""
+    return np.float32(-0.5 + i / (size - 1)) if size > 1 else np.float32(0.0)
+
+
+@njit
+def _stretch(field):
+    """Stretch ``field`` to [0, 1] in float32: ``(x - lo) / max(hi - lo, 1e-6)``."""
+    lo, hi = field.min(), field.max()
+    scale = np.float32(max(np.float64(hi - lo), 1e-6))
+    for r in range(field.shape[0]):
+        for k in range(field.shape[1]):
+            field[r, k] = (field[r, k] - lo) / scale
 
 
 def background_field(bg: dict, size: int, channels: int) -> tuple[np.ndarray, np.ndarray]:
-    """A background from :func:`sample_background`'s data, as a float32 field (size, size) in [0, 1] and two
-    float32 colours (2, channels): the background is ``colors[0] + (colors[1] - colors[0]) * field``.
-    Kept in this form (not as an (H, W, C) array) because the shading kernel mixes it per pixel for free."""
-    kind = bg["kind"]
-    colors = np.zeros((2, 3), dtype=np.float32)
-    if kind != "black":
-        given = bg["colors"]
-        colors[0], colors[1] = given[0], given[-1]  # one colour (flat) fills both rows
-    if channels == 1:
-        colors = np.ascontiguousarray(colors.mean(axis=1, keepdims=True))
-    if kind in ("black", "flat"):
-        field = _flat_field(size)
-    elif kind == "gradient":
-        ramp = _ramp(size)
-        field = ramp[None, :] * np.float32(math.cos(bg["angle"])) + ramp[:, None] * np.float32(math.sin(bg["angle"]))
-        field -= field.min()
-        field /= max(float(field.max()), 1e-6)
-    elif kind == "noise":
-        field = fractional_noise(size, bg["cells"], bg["octaves"], bg["persistence"], bg["key"])
-    else:
-        raise ValueError(f"unknown background {kind!r}")
+    """:func:`background_into` of a params file's background table."""
+    field = np.empty((size, size), dtype=np.float32)
+    colors = np.empty((2, channels), dtype=np.float32)
+    background_into(background_vector(bg), field, colors)
     return field, colors
-
-
-@lru_cache(maxsize=16)
-def _flat_field(size: int) -> np.ndarray:
-    """The zero field of flat and black backgrounds, shared and read-only."""
-    out = np.zeros((size, size), dtype=np.float32)
-    out.setflags(write=False)
-    return out
-
-
-@lru_cache(maxsize=16)
-def _ramp(size: int) -> np.ndarray:
-    """``np.linspace(-0.5, 0.5, size, dtype=float32)``, computed once per size, read-only."""
-    out = np.linspace(-0.5, 0.5, size, dtype=np.float32)
-    out.setflags(write=False)
-    return out
 
 
 def render_background(bg: dict, size: int, channels: int) -> np.ndarray:
@@ -292,43 +386,40 @@ def render_background(bg: dict, size: int, channels: int) -> np.ndarray:
 
 
 def fractional_noise(size: int, cells: int, octaves: int, persistence: float, key: int) -> np.ndarray:
-    """(size, size) float32 fractional value noise normalised to [0, 1]: octave o is a random lattice of
-    ``cells * 2**o`` cells, smoothly interpolated, weighted ``persistence**o`` (a cheap stand-in for the
-    diamond-square noise of Anderson & Farrell with the same 1/f character)."""
-    rng = np.random.default_rng([key & 0xFFFFFFFF, key >> 32, 0x6E6F, 0])
-    sides = np.array([min(cells * 2**o, size) for o in range(octaves)], dtype=np.int64)
-    amps = np.array([persistence**o for o in range(octaves)], dtype=np.float32)
-    # every octave's lattice in one draw: float32 draws continue one stream whatever the calls' sizes
-    lattices = rng.random(int(((sides + 1) ** 2).sum()), dtype=np.float32)
-    out = np.zeros((size, size), dtype=np.float32)
-    _noise(out, sides, amps, lattices)
+    """(size, size) float32 fractional value noise normalised to [0, 1] (see :func:`_noise_into`)."""
+    out = np.empty((size, size), dtype=np.float32)
+    _noise_into(out, cells, octaves, persistence, np.uint64(key))
     return out
 
 
 @njit
-def _noise(out, sides, amps, lattices):
-    """Sum the octaves (lattice o of side ``sides[o] + 1``, weight ``amps[o]``, stored one after another in
-    ``lattices``), then stretch ``out`` to [0, 1] in float32 as numpy's ``(out - lo) / max(hi - lo, 1e-6)``."""
-    at = 0
-    for o in range(sides.shape[0]):
-        g = sides[o] + 1
-        _add_octave(out, lattices[at:at + g * g].reshape((g, g)), amps[o])
-        at += g * g
-    lo, hi = out.min(), out.max()
-    scale = np.float32(max(np.float64(hi - lo), 1e-6))
-    for r in range(out.shape[0]):
-        for k in range(out.shape[1]):
-            out[r, k] = (out[r, k] - lo) / scale
+def _noise_into(out, cells, octaves, persistence, key):
+    """Fractional value noise: octave o is a lattice of ``cells * 2**o`` cells (at most the image side) of
+    uniform float32 values from the splitmix64 stream of ``key``, smoothly interpolated and weighted
+    ``persistence**o``; the sum is stretched to [0, 1] (a cheap stand-in for the diamond-square noise of Anderson
+    & Farrell with the same 1/f character)."""
+    size = out.shape[0]
+    out[:] = 0.0
+    state = key
+    for o in range(octaves):
+        g = min(cells * 2**o, size) + 1
+        lattice = np.empty((g, g), dtype=np.float32)
+        for i in range(g):
+            for j in range(g):
+                state, z = splitmix64(state)
+                lattice[i, j] = np.float32(z >> np.uint64(40)) * np.float32(2.0**-24)
+        _add_octave(out, lattice, np.float32(persistence**o))
+    _stretch(out)
 
 
 def shade(value: np.ndarray, t: np.ndarray, lut: np.ndarray, background: tuple[np.ndarray, np.ndarray],
           flip: int = 0) -> np.ndarray:
     """uint8 (H, W, C) image: palette ``lut`` ((L, C) float32) looked up at ``t`` (H, W) in [0, 1], laid over
     the ``background`` of :func:`background_field` with opacity ``value`` (H, W) in [0, 1], then turned by the
-    dihedral symmetry ``flip`` (see :func:`dihedral`) at no extra cost: the kernel writes through a view."""
+    dihedral symmetry ``flip`` (see :func:`dihedral`) at no extra cost (:func:`shade_into`)."""
     field, colors = background
     out = np.empty(value.shape + (colors.shape[1],), dtype=np.uint8)
-    _shade(value, t, lut, field, colors, undo_dihedral(out, flip))
+    shade_into(value, t, lut, field, colors, flip, out)
     return out
 
 
@@ -363,19 +454,3 @@ def dihedral(img: np.ndarray, k: int) -> np.ndarray:
     if k >= 4:
         out = out.swapaxes(0, 1)
     return np.ascontiguousarray(out)
-
-
-def undo_dihedral(buf: np.ndarray, k: int) -> np.ndarray:
-    """A view ``v`` of ``buf`` such that writing an image ``x`` into ``v`` leaves ``dihedral(x, k)`` in ``buf``
-    (``np.rot90(buf, -(k % 4))`` of the transposed buffer for k >= 4, written as slices: rot90 costs more than
-    shading a small image)."""
-    if k >= 4:
-        buf = buf.swapaxes(0, 1)
-    turns = -(k % 4) % 4
-    if turns == 1:
-        return buf[:, ::-1].swapaxes(0, 1)
-    if turns == 2:
-        return buf[::-1, ::-1]
-    if turns == 3:
-        return buf.swapaxes(0, 1)[:, ::-1]
-    return buf

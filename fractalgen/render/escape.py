@@ -367,7 +367,7 @@ def _gate_counts(nu, gray, structure, s, bins, step):
     finite, bounded cells, cells, entropy in bits of the ``bins``-bin histogram of the gray levels, neighbour
     pairs whose structure values differ by more than ``step``, pairs). The differences are taken in float32 and
     compared with float32 ``step``, as numpy compares a float32 array with a Python float. ``finite`` is False
-    when a gray level is not a finite non-negative number (the caller then lets numpy decide)."""
+    when a gray level is not a finite non-negative number (the gate then rejects the draw)."""
     rows = (nu.shape[0] + s - 1) // s
     cols = (nu.shape[1] + s - 1) // s
     bounded = 0
@@ -377,7 +377,7 @@ def _gate_counts(nu, gray, structure, s, bins, step):
         for j in range(cols):
             g = gray[i * s, j * s]
             bounded += nu[i * s, j * s] < 0.0
-            if not (math.isfinite(g) and g >= 0.0):  # not a clear case: numpy decides
+            if not (math.isfinite(g) and g >= 0.0):
                 finite = False
                 continue
             hist[min(int(g * np.float32(bins)), bins - 1)] += 1

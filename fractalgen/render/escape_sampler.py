@@ -2,18 +2,24 @@
 sampler side of the escape-time renderer. It imports :mod:`.escape` (the kernels, the gate and its settings, the
 renderer), never the other way round.
 
+Render version 2: every number of draw ``d`` of image ``i`` comes from the stream of (seed, i, d, STREAM_PARAMS)
+(:func:`fractalgen._random.stream_of`) inside numba (:func:`sample_into`), and :func:`_draw_batch` samples,
+renders, gates and shades a whole batch of images in one serial kernel call, one image after the other: no numpy
+generator and no Python per image. A draw's parameters are a float64 vector (:mod:`.escape` defines its layout);
+the params dict of an image is that vector decoded.
+
 Sources: the IPMix paper's Appendix E (Wu et al., NeurIPS 2023, arXiv:2310.04780) for the choice of orbit-trap
 Mandelbrot and Julia fractals; the rest is escape-time practice, written here from the formulas.
 
 Julia constants c lie near the boundary of the Mandelbrot set, where Julia sets are richest, by one of two
 methods: ``boundary`` puts c on the boundary of the main component, c = z - z^d with z = d^(-1 / (d - 1)) e^(it)
 (the c whose fixed point z has a multiplier d z^(d - 1) of modulus 1; the cardioid for d = 2), or for d = 2 on the
-period-2 disk c = -1 + e^(it) / 4, then moves it radially from the component's centre by a random few percent; ``band`` draws c uniformly in a box and keeps the first c
-whose own escape count lies in a middle band (the boundary's neighbourhood for any formula; Burning Ship and
-Tricorn always use it). Windows are found by a seeded zoom toward the boundary: render a coarse grid, pick one of
+period-2 disk c = -1 + e^(it) / 4, then moves it radially from the component's centre by a random few percent;
+``band`` draws c uniformly in a box and keeps the first c whose own escape count lies in a middle band (the
+boundary's neighbourhood for any formula; Burning Ship and Tricorn always use it). Windows are found by a seeded zoom toward the boundary: render a coarse grid, pick one of
 the late-escaping cells whose smooth count differs most from a neighbour's (see :func:`boundary_cells`), zoom
-onto it by a random factor, repeat a random number of times, raising ``max_iter`` by a fixed amount per decade of zoom
-and never going below ``min_span``. The view is then turned by a random angle.
+onto it by a random factor, repeat a random number of times, raising ``max_iter`` by a fixed amount per decade of
+zoom and never going below ``min_span``. The view is then turned by a random angle.
 
 ``max_iter`` dominates the cost (every bounded pixel runs to it), so the defaults are low: 64 for Julia sets and
 96 for Mandelbrot windows at the start window, plus 32 / 48 per decade of zoom. Histogram equalisation makes the
@@ -112,7 +118,7 @@ def boundary_cells(nu: np.ndarray, max_iter: int) -> np.ndarray:
     ``np.quantile(.., 0.75)``), those whose count differs most from a 4-neighbour's (bounded cells count as
     ``max_iter``). Escaping late keeps the zoom on the set's edge rather than on the smooth exterior or inside a
     bounded region; the difference to a neighbour finds the filaments. Ties keep the cells' order (a stable
-    sort), so the pick is reproducible. One kernel call (the numpy version cost more than the coarse grid)."""
+    sort), so the pick is reproducible."""
     out = np.empty(COARSE_PICK, dtype=np.int64)
     found = _boundary_cells(np.ascontiguousarray(nu, dtype=np.float64), float(max_iter), out)
     return out[:found]

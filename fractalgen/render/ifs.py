@@ -27,13 +27,13 @@ import math
 import numpy as np
 
 from .._jit import njit, njit_inline
-from .._random import splitmix64, uniform
+from .._random import rand, rand_below, rand_between, rand_key, splitmix64, stream_of, uniform
 from ..errors import RecipeError
-from ..schema import Bool, Choices, Float, Int, Range, pick, section, setting
+from ..schema import Bool, Choices, Float, Int, Range, section, setting
 from . import color as C
 from . import params as P
-from .batch import one_by_one
-from .quality import contrast, fill_fraction, require_band, require_min
+from ..seeding import STREAM_PARAMS
+from .batch import Drawn
 
 COLORINGS = ("map", "hue")
 #: Points of the framing pre-pass (the first points of the same chain).
@@ -79,124 +79,168 @@ class IfsConfig:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# sampling
+# sampling (inside numba: one image's parameters cost a few hundred nanoseconds, not a numpy call per number)
+
+#: Most maps a sampled system has (the recipe's ``maps`` range stops at 16).
+MAX_MAPS = 16
+#: Most stops of a sampled palette.
+MAX_STOPS = 5
+#: The float64 vector that holds one image's sampled parameters in the kernels (offsets of its fields).
+(V_N, V_ALPHA, V_POINTS, V_KEY, V_MARGIN, V_ZOOM, V_SHIFT, V_TONE, V_GAMMA, V_SS, V_COLORING, V_STOPS, V_HUE,
+ V_FLIP, V_INVERT) = (0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 16, 17)
+V_MAPS = 18
+V_PROBS = V_MAPS + 6 * MAX_MAPS
+V_SIGMA = V_PROBS + MAX_MAPS
+V_MAP_COLORS = V_SIGMA + 2 * MAX_MAPS
+V_PALETTE = V_MAP_COLORS + MAX_MAPS
+V_BG = V_PALETTE + 3 * MAX_STOPS
+V_LEN = V_BG + C.BG_LEN
+#: The recipe settings the kernels read, as a float64 vector (offsets).
+(K_MAPS_LO, K_MAPS_HI, K_ALPHA_LO, K_ALPHA_HI, K_PROB_FLOOR, K_POINTS, K_SS, K_MARGIN, K_ZOOM_LO, K_ZOOM_HI,
+ K_SHIFT, K_GAMMA_LO, K_GAMMA_HI, K_FLIP, K_INVERT, K_FILL_LO, K_FILL_HI, K_CONTRAST, K_LEN) = range(19)
+#: Gate outcomes of the render kernel.
+PASSED, TOO_SPARSE, TOO_DENSE, TOO_FLAT = 0, 1, 2, 3
 
 
-def _between(low: float, high: float, u: float) -> float:
-    """``rng.uniform(low, high)`` given the ``rng.random()`` it draws: numpy computes exactly ``low + (high - low)
-    * u``, so several uniform draws can be taken as one ``rng.random(k)`` call (the same doubles in the same
-    order) and mapped here, in Python floats, at a fraction of the cost of a numpy call per number."""
-    return low + (high - low) * u
+def settings_vector(cfg: IfsConfig, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A recipe's ``[ifs]`` section as the kernels take it: the settings vector and the codes of the tones,
+    colourings and backgrounds to draw from."""
+    grid = size * cfg.supersample
+    k = np.zeros(K_LEN)
+    k[K_MAPS_LO], k[K_MAPS_HI] = cfg.maps
+    k[K_ALPHA_LO], k[K_ALPHA_HI] = cfg.alpha_band
+    k[K_PROB_FLOOR] = cfg.prob_floor
+    k[K_POINTS] = max(1, round(cfg.points * grid * grid / REFERENCE_AREA))
+    k[K_SS], k[K_MARGIN] = cfg.supersample, cfg.margin
+    k[K_ZOOM_LO], k[K_ZOOM_HI] = cfg.zoom
+    k[K_SHIFT] = cfg.shift
+    k[K_GAMMA_LO], k[K_GAMMA_HI] = cfg.gamma
+    k[K_FLIP], k[K_INVERT] = cfg.flip, cfg.invert
+    k[K_FILL_LO], k[K_FILL_HI] = cfg.gate.fill
+    k[K_CONTRAST] = cfg.gate.min_contrast
+    return (k, np.array([C.TONES.index(t) for t in cfg.tone], dtype=np.int64),
+            np.array([COLORINGS.index(c) for c in cfg.coloring], dtype=np.int64), C.background_codes(cfg.background))
 
 
-def _sum(values: list[float]) -> float:
-    """``np.sum`` of a short float64 vector, bit for bit: below 8 entries numpy adds them left to right."""
-    if len(values) >= 8:
-        return float(np.sum(values))
-    total = 0.0
-    for v in values:
-        total += v
-    return total
+@njit
+def _sample(st, k, tones, colorings, backgrounds, color, v):
+    """Draw every parameter of one image from the stream ``st`` into the vector ``v`` (offsets ``V_*``).
 
-
-def _singular_values(rng: np.random.Generator, alpha: float, n: int, draws: list[float] | None = None,
-                     more: int = 0) -> tuple[list[list[float]], list[float]]:
-    """:func:`sample_singular_values` as nested lists (what the sampler stores), and ``more`` uniform numbers
-    drawn right after the split ones in the same call (what the sampler draws next). ``draws``: the n - 1
-    uniform numbers of the contributions, if the caller drew them already (with the numbers before them)."""
-    if not 0.0 <= alpha <= 3.0 * n:
-        raise ValueError(f"alpha {alpha} is not reachable with {n} maps")
-    if draws is None:
-        draws = rng.random(n - 1).tolist()
-    contrib = []
+    The system by the sigma-factor method (Anderson & Farrell 2022): N maps; alpha uniform in its band; the
+    contributions ``c_i = s_i1 + 2 s_i2`` one map at a time inside the interval that keeps the rest feasible
+    (``[max(0, B - 3 r), min(3, B)]`` with budget B left and r maps to go), the last map taking the remainder,
+    shuffled (Fisher-Yates); each ``c`` split as ``s2 ~ U(max(0, (c - 1) / 2), c / 3)``, ``s1 = c - 2 s2``
+    (exactly the set 1 >= s1 >= s2 >= 0: every map is contractive); ``A = U diag(s1, s2) V^T`` with U and V
+    rotations by uniform angles whose columns are flipped by random signs; translations uniform in [-1, 1];
+    probabilities from |det A| = s1 s2 with a floor (Kataoka et al. 2020). Then the chain key, the frame, the
+    tone, the colouring, the background, the flip and the inversion."""
+    v[:] = 0.0
+    n = int(k[K_MAPS_LO]) + rand_below(st, int(k[K_MAPS_HI]) - int(k[K_MAPS_LO]) + 1)
+    v[V_N] = n
+    alpha = rand_between(st, (k[K_ALPHA_LO] + n) / 2.0, (k[K_ALPHA_HI] + n) / 2.0)
+    v[V_ALPHA] = alpha
+    contrib = np.empty(n)
     budget = alpha
     for i in range(n - 1):
         rest = n - 1 - i
-        c = _between(max(0.0, budget - 3.0 * rest), min(3.0, budget), draws[i])
-        contrib.append(c)
+        c = rand_between(st, max(0.0, budget - 3.0 * rest), min(3.0, budget))
+        contrib[i] = c
         budget -= c
-    contrib.append(min(max(budget, 0.0), 3.0))
-    contrib = [contrib[j] for j in rng.permutation(n).tolist()]
-    split = rng.random(n + more).tolist()
-    sigma = []
-    for c, u in zip(contrib, split):
-        s2 = _between(max(0.0, (c - 1.0) / 2.0), c / 3.0, u)
-        sigma.append([c - 2.0 * s2, s2])
-    return sigma, split[n:]
-
-
-def sample_singular_values(rng: np.random.Generator, alpha: float, n: int) -> np.ndarray:
-    """(n, 2) singular values with 1 >= s1 >= s2 >= 0 and sum(s1 + 2 s2) == alpha (see the module docstring)."""
-    return np.array(_singular_values(rng, alpha, n)[0], dtype=np.float64).reshape(n, 2)
-
-
-def sample_system(rng: np.random.Generator, cfg: IfsConfig) -> dict:
-    """Draw an IFS by the sigma-factor method: maps as rows (a, b, c, d, e, f) meaning
-    x' = a x + b y + e, y' = c x + d y + f; probabilities from |det A| with a floor.
-
-    Written for speed at small sizes (where this costs more than the chaos game): scalar arithmetic in Python
-    floats, runs of uniform draws taken as one ``rng.random(k)`` each (see :func:`_between`); the random
-    numbers, their order and every rounding are those of the plain numpy version (tests/golden pins them)."""
-    n = int(rng.integers(cfg.maps[0], cfg.maps[1] + 1))
-    u = rng.random(n).tolist()  # alpha, then the n - 1 contributions of the singular values
-    alpha = _between((cfg.alpha_band[0] + n) / 2.0, (cfg.alpha_band[1] + n) / 2.0, u[0])
-    sigma, theta = _singular_values(rng, alpha, n, u[1:], more=2 * n)  # the angles follow the split
-    signs = rng.integers(0, 2, size=4 * n).tolist()
-    # A = U diag(sigma) V^T with U, V rotations whose columns are flipped by the signs (+-1: exact products),
-    # for all maps in one batched matmul of (n, 2, 2) operands laid out as numpy's version laid them out: the
-    # product's rounding is numpy's and BLAS's to choose (this CPU's OpenBLAS rounds a b + c d as one fused
-    # multiply-add), so it is left to them. Cosines with math, not np.cos (which may round differently).
-    turns = []
-    for i in range(2 * n):
-        angle = _between(-np.pi, np.pi, theta[i])
-        c, s = math.cos(angle), math.sin(angle)
-        sx, sy = signs[2 * i] * 2.0 - 1.0, signs[2 * i + 1] * 2.0 - 1.0
-        turns += (c * sx, -s * sy, s * sx, c * sy)
-    turns = np.array(turns).reshape(n, 2, 2, 2)
-    scale = np.array([v for s1, s2 in sigma for v in (s1, 0.0, 0.0, s2)]).reshape(n, 2, 2)
-    linear = (turns[:, 0] @ scale @ turns[:, 1].transpose(0, 2, 1)).reshape(n, 4).tolist()
-    shift = rng.random(2 * n).tolist()
-    maps = [row + [_between(-1.0, 1.0, shift[2 * i]), _between(-1.0, 1.0, shift[2 * i + 1])]
-            for i, row in enumerate(linear)]
-    det = [abs(s1 * s2) for s1, s2 in sigma]
-    total = _sum(det)
-    probs = [d / total for d in det] if total > 0 else [1.0 / n] * n
-    probs = [max(p, cfg.prob_floor) for p in probs]
-    total = _sum(probs)
-    probs = [p / total for p in probs]
-    return {"maps": maps, "probs": probs, "alpha": alpha, "sigma": sigma}
-
-
-def sample_ifs(rng: np.random.Generator, cfg: IfsConfig, size: int, color: bool) -> dict:
-    """Every parameter of one IFS image (JSON data); :func:`render_ifs` turns it into pixels."""
-    p = {"family": "ifs", "size": size, "color": color}
-    p.update(sample_system(rng, cfg))
-    grid = size * cfg.supersample
-    p["points"] = max(1, round(cfg.points * grid * grid / REFERENCE_AREA))
-    p["supersample"] = cfg.supersample
-    p["key"] = int(rng.integers(2**53))
-    p["margin"] = cfg.margin
-    one_tone = len(cfg.tone) == 1  # then picking the tone draws nothing, and gamma's number follows the shift's
-    u = rng.random(4 if one_tone else 3).tolist()
-    p["zoom"] = _between(cfg.zoom[0], cfg.zoom[1], u[0])
-    p["shift"] = [_between(-cfg.shift, cfg.shift, u[1]), _between(-cfg.shift, cfg.shift, u[2])]
-    p["tone"] = pick(rng, cfg.tone)
-    p["gamma"] = _between(cfg.gamma[0], cfg.gamma[1], u[3] if one_tone else rng.random())
+    contrib[n - 1] = min(max(budget, 0.0), 3.0)
+    for i in range(n - 1, 0, -1):
+        j = rand_below(st, i + 1)
+        contrib[i], contrib[j] = contrib[j], contrib[i]
+    det_total = 0.0
+    for i in range(n):
+        c = contrib[i]
+        s2 = rand_between(st, max(0.0, (c - 1.0) / 2.0), c / 3.0)
+        s1 = c - 2.0 * s2
+        v[V_SIGMA + 2 * i], v[V_SIGMA + 2 * i + 1] = s1, s2
+        t1 = rand_between(st, -math.pi, math.pi)
+        t2 = rand_between(st, -math.pi, math.pi)
+        signs = rand_below(st, 16)
+        ux, uy = 1.0 - 2.0 * (signs & 1), 1.0 - 2.0 * ((signs >> 1) & 1)
+        vx, vy = 1.0 - 2.0 * ((signs >> 2) & 1), 1.0 - 2.0 * ((signs >> 3) & 1)
+        c1, n1, c2, n2 = math.cos(t1), math.sin(t1), math.cos(t2), math.sin(t2)
+        u00, u01, u10, u11 = c1 * ux, -n1 * uy, n1 * ux, c1 * uy  # U: rotation, columns times the signs
+        w00, w01, w10, w11 = c2 * vx, -n2 * vy, n2 * vx, c2 * vy  # V likewise; A = U diag(s1, s2) V^T
+        m = V_MAPS + 6 * i
+        v[m] = u00 * s1 * w00 + u01 * s2 * w01
+        v[m + 1] = u00 * s1 * w10 + u01 * s2 * w11
+        v[m + 2] = u10 * s1 * w00 + u11 * s2 * w01
+        v[m + 3] = u10 * s1 * w10 + u11 * s2 * w11
+        v[m + 4] = rand_between(st, -1.0, 1.0)
+        v[m + 5] = rand_between(st, -1.0, 1.0)
+        det_total += s1 * s2
+    total = 0.0
+    for i in range(n):
+        p = v[V_SIGMA + 2 * i] * v[V_SIGMA + 2 * i + 1] / det_total if det_total > 0.0 else 1.0 / n
+        v[V_PROBS + i] = max(p, k[K_PROB_FLOOR])
+        total += v[V_PROBS + i]
+    for i in range(n):
+        v[V_PROBS + i] /= total
+    v[V_POINTS], v[V_SS], v[V_MARGIN] = k[K_POINTS], k[K_SS], k[K_MARGIN]
+    v[V_KEY] = rand_key(st)
+    v[V_ZOOM] = rand_between(st, k[K_ZOOM_LO], k[K_ZOOM_HI])
+    v[V_SHIFT] = rand_between(st, -k[K_SHIFT], k[K_SHIFT])
+    v[V_SHIFT + 1] = rand_between(st, -k[K_SHIFT], k[K_SHIFT])
+    v[V_TONE] = tones[rand_below(st, tones.shape[0])]
+    v[V_GAMMA] = rand_between(st, k[K_GAMMA_LO], k[K_GAMMA_HI])
     if color:
-        p["coloring"] = pick(rng, cfg.coloring)
+        coloring = colorings[rand_below(st, colorings.shape[0])]
+        v[V_COLORING] = coloring
+        if coloring == 0:  # by map: a palette of 2-5 stops and a colour coordinate per map
+            stops = 2 + rand_below(st, MAX_STOPS - 1)
+            v[V_STOPS] = stops
+            for j in range(stops):
+                r, g, b = C.random_color(st, 0.4, 1.0, 0.6, 1.0)
+                v[V_PALETTE + 3 * j], v[V_PALETTE + 3 * j + 1], v[V_PALETTE + 3 * j + 2] = r, g, b
+            for i in range(n):
+                v[V_MAP_COLORS + i] = rand(st)
+        else:  # hue from density: hue shift, saturation, value
+            v[V_HUE] = rand(st)
+            v[V_HUE + 1] = rand_between(st, 0.3, 1.0)
+            v[V_HUE + 2] = rand_between(st, 0.5, 1.0)
+    C.sample_background(st, backgrounds, color, v[V_BG:V_BG + C.BG_LEN])
+    v[V_FLIP] = rand_below(st, 8) if k[K_FLIP] != 0.0 else 0
+    v[V_INVERT] = rand(st) < k[K_INVERT]
+
+
+def params_of(v: np.ndarray, size: int, color: bool) -> dict:
+    """The JSON parameters of a sampled vector (what a params file and a store hold)."""
+    n = int(v[V_N])
+    p = {"family": "ifs", "size": size, "color": color,
+         "maps": v[V_MAPS:V_MAPS + 6 * n].reshape(n, 6).tolist(), "probs": v[V_PROBS:V_PROBS + n].tolist(),
+         "alpha": float(v[V_ALPHA]), "sigma": v[V_SIGMA:V_SIGMA + 2 * n].reshape(n, 2).tolist(),
+         "points": int(v[V_POINTS]), "supersample": int(v[V_SS]), "key": int(v[V_KEY]),
+         "margin": float(v[V_MARGIN]), "zoom": float(v[V_ZOOM]), "shift": v[V_SHIFT:V_SHIFT + 2].tolist(),
+         "tone": C.TONES[int(v[V_TONE])], "gamma": float(v[V_GAMMA])}
+    if color:
+        p["coloring"] = COLORINGS[int(v[V_COLORING])]
         if p["coloring"] == "map":
-            n_stops = int(rng.integers(2, 6))
-            n = len(p["maps"])
-            u = rng.random(3 * n_stops + n).tolist()
-            p["palette"] = [C.color_from(u[3 * k:3 * k + 3], (0.4, 1.0), (0.6, 1.0)) for k in range(n_stops)]
-            p["map_colors"] = u[3 * n_stops:]
+            stops = int(v[V_STOPS])
+            p["palette"] = v[V_PALETTE:V_PALETTE + 3 * stops].reshape(stops, 3).tolist()
+            p["map_colors"] = v[V_MAP_COLORS:V_MAP_COLORS + n].tolist()
         else:
-            u = rng.random(3).tolist()
-            p["hue"] = [u[0], _between(0.3, 1.0, u[1]), _between(0.5, 1.0, u[2])]
-    p["background"] = C.sample_background(rng, cfg.background, color)
-    p["flip"] = int(rng.integers(8)) if cfg.flip else 0
-    p["invert"] = bool(rng.random() < cfg.invert)
+            p["hue"] = v[V_HUE:V_HUE + 3].tolist()
+    p["background"] = C.background_dict(v[V_BG:V_BG + C.BG_LEN])
+    p["flip"] = int(v[V_FLIP])
+    p["invert"] = bool(v[V_INVERT])
     return p
+
+
+def sample_ifs(cfg: IfsConfig, size: int, color: bool, seed: int, index: int, draw: int = 0) -> dict:
+    """The parameters of draw ``draw`` of image ``index`` (before the gate; for inspection and tests)."""
+    v = np.empty(V_LEN)
+    _sample_one(np.uint64(seed), np.uint64(index), np.uint64(draw), *settings_vector(cfg, size), color, v)
+    return params_of(v, size, color)
+
+
+@njit
+def _sample_one(seed, index, draw, k, tones, colorings, backgrounds, color, v):
+    st = np.empty(2, dtype=np.uint64)
+    stream_of(seed, index, draw, STREAM_PARAMS, st)
+    _sample(st, k, tones, colorings, backgrounds, color, v)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -396,24 +440,6 @@ def density(params: dict, with_color: bool = False) -> tuple[np.ndarray, np.ndar
     return counts, color_sum
 
 
-#: Distance from the contrast threshold inside which the gate recomputes the contrast exactly as numpy's float32
-#: ``std`` does (the fast float64 value is within 1e-5 of it; this keeps every decision numpy's).
-CONTRAST_SLACK = 1e-4
-
-
-def check_gate(value: np.ndarray, gate: IfsGate) -> None:
-    """Raise :class:`~.quality.Rejected` unless the tone-mapped density fills a fraction of the frame inside
-    ``gate.fill`` and has a standard deviation of at least ``gate.min_contrast``.
-
-    The contrast is numpy's float32 ``value.std()``; a float64 kernel decides the clear cases (every case but
-    those within :data:`CONTRAST_SLACK` of the threshold) at a fraction of its cost, with the same outcome."""
-    lit, std = _gate_stats(value)
-    if gate.fill[0] <= lit / value.size <= gate.fill[1] and std >= gate.min_contrast + CONTRAST_SLACK:
-        return
-    require_band("fill", fill_fraction(value), gate.fill)
-    require_min("contrast", contrast(value), gate.min_contrast)
-
-
 def check_params(params: dict) -> None:
     """Raise :class:`~fractalgen.errors.ParamsError` naming the first key of ``params`` that
     :func:`render_ifs` cannot render (missing, wrong type, out of range)."""
@@ -443,36 +469,176 @@ def check_params(params: dict) -> None:
     p("invert", P.boolean)
 
 
-def render_ifs(params: dict, gate: IfsGate | None = None) -> np.ndarray:
-    """Render an IFS image, (size, size, 3) or (size, size, 1) uint8, from :func:`sample_ifs`'s parameters.
+@njit
+def _equalize(counts, out):
+    """``out = equalize_counts(counts)`` (:func:`.color.equalize_counts`) in the kernel: the fraction of lit
+    pixels with a count at most the pixel's own, 0 where nothing landed."""
+    top = 0
+    for r in range(counts.shape[0]):
+        for k in range(counts.shape[1]):
+            top = max(top, counts[r, k])
+    hist = np.zeros(top + 1, dtype=np.int64)
+    for r in range(counts.shape[0]):
+        for k in range(counts.shape[1]):
+            hist[counts[r, k]] += 1
+    hist[0] = 0
+    total = hist.sum()
+    cdf = np.zeros(top + 1, dtype=np.float32)
+    run = 0
+    for c in range(1, top + 1):
+        run += hist[c]
+        cdf[c] = run / total
+    for r in range(counts.shape[0]):
+        for k in range(counts.shape[1]):
+            out[r, k] = cdf[counts[r, k]]
 
-    With ``gate`` the tone-mapped density is checked first and :class:`~.quality.Rejected` raised on failure.
-    """
-    size, ss = params["size"], params["supersample"]
-    by_map = params["color"] and params["coloring"] == "map"
-    counts, color_sum = density(params, with_color=by_map)
-    if params["tone"] == "log":
-        value = np.empty(counts.shape, dtype=np.float32)
-        _tone_log(counts, params["gamma"], value)
+
+@njit
+def _render(coef, probs, map_color, palette, bg, v, size, color, gate, k, out):
+    """Render one image into ``out`` (size, size, channels) uint8 from its system (``coef`` (N, 6), ``probs``,
+    ``map_color``), palette, background vector ``bg`` and the scalars of the parameter vector ``v``. With
+    ``gate`` the tone-mapped density is checked against the settings vector ``k`` first; returns PASSED or the
+    gate's reason (the pixels are then unfinished)."""
+    ss = int(v[V_SS])
+    grid = size * ss
+    n = coef.shape[0]
+    cum = np.empty(n)
+    run = 0.0
+    for i in range(n):
+        run += probs[i]
+        cum[i] = run
+    for i in range(n):
+        cum[i] /= run
+    cum[n - 1] = 1.0
+    by_map = color and v[V_COLORING] == 0
+    counts = np.zeros((grid, grid), dtype=np.uint32)
+    points = int(v[V_POINTS])
+    prepass = min(points, PREPASS_POINTS)
+    key = np.uint64(v[V_KEY])
+    if by_map:
+        color_sum = np.zeros((grid, grid), dtype=np.float32)
+        _density(coef, cum, map_color, key, points, prepass, v[V_MARGIN], v[V_ZOOM], v[V_SHIFT], v[V_SHIFT + 1],
+                 counts, color_sum)
     else:
-        value = C.tone_map(counts, params["tone"], params["gamma"])
+        color_sum = np.zeros((1, 1), dtype=np.float32)
+        _density(coef, cum, None, key, points, prepass, v[V_MARGIN], v[V_ZOOM], v[V_SHIFT], v[V_SHIFT + 1],
+                 counts, None)
+    value = np.empty((grid, grid), dtype=np.float32)
+    if v[V_TONE] == 0:
+        _tone_log(counts, v[V_GAMMA], value)
+    else:
+        _equalize(counts, value)
     if ss > 1:
-        value = C.downsample2(value)
-    if gate is not None:
-        check_gate(value, gate)
-    channels = 3 if params["color"] else 1
-    if not params["color"]:
-        t, lut = value, C.GRAY_LUT
-    elif by_map:
+        small = np.empty((size, size), dtype=np.float32)
+        C._box_down2(value, small)
+        value = small
+    if gate:
+        lit, std = _gate_stats(value)
+        fill = lit / (size * size)
+        if fill < k[K_FILL_LO]:
+            return TOO_SPARSE
+        if fill > k[K_FILL_HI]:
+            return TOO_DENSE
+        if std < k[K_CONTRAST]:
+            return TOO_FLAT
+    nch = out.shape[2]
+    if by_map:
         t = np.empty((size, size), dtype=np.float32)
         _mean_color(counts, color_sum, ss, t)
-        lut = C.gradient_lut(params["palette"])
+        lut = np.empty((256, 3), dtype=np.float32)
+        C.gradient_lut_into(palette, lut)
+    elif color:
+        t = value
+        lut = np.empty((256, 3), dtype=np.float32)
+        C._hue_lut(v[V_HUE], v[V_HUE + 1], v[V_HUE + 2], lut)
     else:
-        t, lut = value, C.hue_lut(*params["hue"])
-    img = C.shade(value, t, lut, C.background_field(params["background"], size, channels), params["flip"])
-    if params["invert"]:
-        np.subtract(255, img, out=img)
-    return img
+        t = value
+        lut = np.ones((1, 1), dtype=np.float32)
+    field = np.empty((size, size), dtype=np.float32)
+    colors = np.empty((2, nch), dtype=np.float32)
+    C.background_into(bg, field, colors)
+    C.shade_into(value, t, lut, field, colors, int(v[V_FLIP]), out)
+    if v[V_INVERT] != 0.0:
+        for r in range(size):
+            for c in range(size):
+                for ch in range(nch):
+                    out[r, c, ch] = 255 - out[r, c, ch]
+    return PASSED
 
 
-draw_ifs = one_by_one(sample_ifs, render_ifs)
+@njit
+def _render_vector(v, size, color, gate, k, out):
+    """:func:`_render` of a sampled parameter vector."""
+    n = int(v[V_N])
+    stops = max(int(v[V_STOPS]), 1)
+    return _render(v[V_MAPS:V_MAPS + 6 * n].reshape((n, 6)), v[V_PROBS:V_PROBS + n],
+                   v[V_MAP_COLORS:V_MAP_COLORS + n], v[V_PALETTE:V_PALETTE + 3 * stops].reshape((stops, 3)),
+                   v[V_BG:V_BG + C.BG_LEN], v, size, color, gate, k, out)
+
+
+@njit
+def _draw_batch(seed, indices, max_draws, k, tones, colorings, backgrounds, size, color, images, vectors, draws,
+                status):
+    """Images ``indices`` of a set: for each, draws 0, 1, ... from the streams of (seed, index, draw) until one
+    passes the gate (``draws`` = draws taken, 0 if none of ``max_draws`` did; ``status`` = the last gate
+    outcome); ``vectors`` receives the passing draw's parameters."""
+    st = np.empty(2, dtype=np.uint64)
+    for j in range(indices.shape[0]):
+        v = vectors[j]
+        draws[j] = 0
+        for d in range(max_draws):
+            stream_of(np.uint64(seed), np.uint64(indices[j]), np.uint64(d), STREAM_PARAMS, st)
+            _sample(st, k, tones, colorings, backgrounds, color, v)
+            status[j] = _render_vector(v, size, color, True, k, images[j])
+            if status[j] == PASSED:
+                draws[j] = d + 1
+                break
+
+
+#: The gate's reasons in words, by outcome of the render kernel.
+REASONS = {TOO_SPARSE: "fill below the band", TOO_DENSE: "fill above the band", TOO_FLAT: "contrast too low"}
+
+
+def draw_ifs(cfg: IfsConfig, size: int, color: bool, seed: int, indices: np.ndarray, max_draws: int,
+             with_params: bool) -> Drawn:
+    """Images ``indices`` of an IFS set in one kernel call (see :class:`.families.Family`)."""
+    n = len(indices)
+    images = np.empty((n, size, size, 3 if color else 1), dtype=np.uint8)
+    vectors = np.empty((n, V_LEN))
+    draws = np.empty(n, dtype=np.int64)
+    status = np.empty(n, dtype=np.int64)
+    _draw_batch(seed, np.asarray(indices, dtype=np.int64), max_draws, *settings_vector(cfg, size), size, color,
+                images, vectors, draws, status)
+    reasons = {j: f"{REASONS[int(status[j])]} ({_band(cfg)})" for j in np.flatnonzero(draws == 0).tolist()}
+    params = [params_of(vectors[j], size, color) for j in range(n)] if with_params else None
+    return Drawn(images, draws, params, reasons)
+
+
+def _band(cfg: IfsConfig) -> str:
+    return f"fill band {list(cfg.gate.fill)}, min_contrast {cfg.gate.min_contrast}"
+
+
+def render_ifs(params: dict) -> np.ndarray:
+    """Re-render an IFS image, (size, size, 3) or (size, size, 1) uint8, from its parameters (the same kernel as
+    :func:`draw_ifs`, without the gate: byte for byte the image drawn)."""
+    size, color = params["size"], params["color"]
+    coef, probs = np.ascontiguousarray(params["maps"], dtype=np.float64), np.asarray(params["probs"], dtype=float)
+    n = len(coef)
+    v = np.zeros(V_LEN)
+    v[V_POINTS], v[V_SS], v[V_KEY], v[V_MARGIN] = params["points"], params["supersample"], params["key"], params["margin"]
+    v[V_ZOOM], v[V_SHIFT:V_SHIFT + 2] = params["zoom"], params["shift"]
+    v[V_TONE], v[V_GAMMA] = C.TONES.index(params["tone"]), params["gamma"]
+    palette = np.zeros((1, 3))
+    map_color = np.zeros(n)
+    if color:
+        v[V_COLORING] = COLORINGS.index(params["coloring"])
+        if params["coloring"] == "map":
+            palette = np.asarray(params["palette"], dtype=np.float64).reshape(-1, 3)
+            map_color = np.asarray(params.get("map_colors", map_color), dtype=np.float64)
+        else:
+            v[V_HUE:V_HUE + 3] = params["hue"]
+    v[V_FLIP], v[V_INVERT] = params["flip"], params["invert"]
+    out = np.empty((size, size, 3 if color else 1), dtype=np.uint8)
+    _render(coef, probs, map_color, palette, C.background_vector(params["background"]), v, size,
+            color, False, np.zeros(K_LEN), out)
+    return out

@@ -5,9 +5,11 @@ from __future__ import annotations
 import colorsys
 import math
 
+import numba
 import numpy as np
 import pytest
 
+from fractalgen._random import stream_of
 from fractalgen.render import color as C
 
 
@@ -47,7 +49,8 @@ def test_downsample2_is_the_block_mean():
 @pytest.mark.parametrize("kind", C.BACKGROUNDS)
 @pytest.mark.parametrize("channels", [1, 3])
 def test_backgrounds_stay_in_range_and_are_deterministic(kind, channels):
-    bg = C.sample_background(np.random.default_rng(4), (kind,), color=channels == 3)
+    bg = draw_background((kind,), channels == 3, seed=4)
+    assert C.background_dict(C.background_vector(bg)) == bg
     a = C.render_background(bg, 40, channels)
     assert a.shape == (40, 40, channels) and a.dtype == np.float32
     assert 0.0 <= a.min() and a.max() <= 1.0
@@ -56,6 +59,44 @@ def test_backgrounds_stay_in_range_and_are_deterministic(kind, channels):
         assert a.std() > 0.005
     if kind == "black":
         assert a.max() == 0
+
+
+@numba.njit
+def _draw_backgrounds(codes, color, seed, n, out):
+    st = np.empty(2, np.uint64)
+    for i in range(n):
+        stream_of(seed, i, 0, 0, st)
+        C.sample_background(st, codes, color, out[i])
+
+
+def draw_background(kinds, color, seed=0, n=None):
+    out = np.empty((n or 1, C.BG_LEN))
+    _draw_backgrounds(C.background_codes(kinds), color, seed, n or 1, out)
+    dicts = [C.background_dict(v) for v in out]
+    return dicts if n else dicts[0]
+
+
+def test_background_kinds_and_settings_follow_their_distributions():
+    bgs = draw_background(C.BACKGROUNDS, True, n=4000)
+    kinds = np.array([C.BACKGROUNDS.index(b["kind"]) for b in bgs])
+    counts = np.bincount(kinds, minlength=4)
+    assert ((counts - 1000) ** 2 / 1000).sum() < 16.3, counts  # chi-square, 3 dof, 0.1%
+    noise = [b for b in bgs if b["kind"] == "noise"]
+    assert {b["cells"] for b in noise} == {2, 3, 4} and {b["octaves"] for b in noise} == {3, 4, 5, 6}
+    assert all(0.4 <= b["persistence"] < 0.7 for b in noise)
+    hsv = np.array([colorsys.rgb_to_hsv(*c) for b in bgs if b["kind"] != "black" for c in b["colors"]])
+    assert hsv[:, 2].max() <= 0.45 and hsv[:, 1].min() >= 0.2 - 1e-9
+    assert abs(hsv[:, 0].mean() - 0.5) < 0.03  # hue uniform on the full circle
+    gray = draw_background(("flat", "gradient"), False, n=50)
+    assert all(c[0] == c[1] == c[2] for b in gray for c in b["colors"])
+
+
+def test_gradient_lut_is_numpy_interp_of_the_stops():
+    stops = np.random.default_rng(2).random((4, 3))
+    t = np.arange(256) / 255
+    expect = np.stack([np.interp(t, np.linspace(0, 1, 4), stops[:, k]) for k in range(3)], axis=1)
+    np.testing.assert_allclose(C.gradient_lut(stops), expect, atol=1e-6)
+    np.testing.assert_array_equal(C.gradient_lut(stops[:1]), np.repeat(stops[:1], 256, 0).astype(np.float32))
 
 
 def test_noise_has_structure_at_several_scales():
