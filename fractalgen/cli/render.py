@@ -88,7 +88,8 @@ def preview(source, seed, size, gray, sets, trap, count, start, tile, cols, labe
 
     recipe = load(source, seed, size, gray, sets, trap)
     indices = range(start, start + count)
-    images = [recipe.image(i) for i in tqdm(indices, desc="rendering", unit="img", leave=False)]
+    with tqdm(indices, desc="rendering", unit="img", leave=False) as bar:  # closed (cleared) on an error too
+        images = [recipe.image(i) for i in bar]
     save_png(contact_sheet(images, cols=cols, labels=[str(i) for i in indices] if labels else None, tile=tile), out)
     click.echo(f"wrote {out}: images {start}..{start + count - 1} of {recipe.source} "
                f"({recipe.size}px, seed {recipe.seed})")
