@@ -124,7 +124,7 @@ class FractalSource:
 
         side = max(8, round(scale * size))
         r = load_recipe(recipe, size=side, seed=render_seed)
-        return cls(np.stack([r.image(i) for i in range(n)]), size, in_memory=True, scale=side / size, seed=seed)
+        return cls(r.images(range(n)), size, in_memory=True, scale=side / size, seed=seed)
 
     @staticmethod
     def online(recipe: Any, size: int = 32, *, pool: int = 0, refresh: float = 0.1, scale: float = 1.125,
