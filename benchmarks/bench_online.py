@@ -32,6 +32,7 @@ import numpy as np
 import fractalgen as fg
 from fractalgen.mixing import FractalSource, IPMix
 from fractalgen.render import escape as E
+from fractalgen.render import escape_sampler
 from fractalgen.render import ifs
 from fractalgen.render.color import hsv_to_rgb
 from timing import header  # benchmarks/timing.py (the script's folder is on sys.path)
@@ -58,11 +59,11 @@ def kernel_call(params: dict):
 
 
 def rejected_draws(recipe, params: list[dict]) -> list[dict]:
-    """The params of the draws the gate turned down before each image's passing draw (IFS: the sampler alone
-    gives them), so their kernel time can be counted too."""
-    cfg = recipe.sections["ifs"]
-    return [ifs.sample_ifs(cfg, recipe.size, recipe.color, recipe.seed, p["index"], d)
-            for p in params if p["family"] == "ifs" for d in range(p["draws"] - 1)]
+    """The params of the draws the gate turned down before each image's passing draw (the samplers alone give
+    them), so their kernel time can be counted too."""
+    samplers = {"ifs": ifs.sample_ifs, "julia": escape_sampler.sample, "mandelbrot": escape_sampler.sample}
+    return [samplers[p["family"]](recipe.sections[p["family"]], recipe.size, recipe.color, recipe.seed, p["index"], d)
+            for p in params for d in range(p["draws"] - 1)]
 
 
 def per_image(n: int, repeats: int) -> None:
@@ -77,16 +78,13 @@ def per_image(n: int, repeats: int) -> None:
         recipe = fg.load_recipe(name, size=size, seed=0)
         params = [recipe.params(i) for i in range(count)]
         calls = [kernel_call(p) for p in params]
-        extra = [kernel_call(p) for p in rejected_draws(recipe, params)] if name.startswith("ifs") else None
+        extra = [kernel_call(p) for p in rejected_draws(recipe, params)]
         t_e2e = cpu_best(repeats, lambda: recipe.images(range(count)))
         t_one = cpu_best(repeats, lambda: [recipe.image(i) for i in range(count)])
         t_kernel = cpu_best(repeats, lambda: [c() for c in calls])
         draws = sum(p["draws"] for p in params) / count
-        if extra is not None:
-            t_all = t_kernel + cpu_best(repeats, lambda: [c() for c in extra])
-            all_ratio = f"{t_e2e / t_all:14.2f}"
-        else:
-            all_ratio = f"{'-':>14}"
+        t_all = t_kernel + cpu_best(repeats, lambda: [c() for c in extra])
+        all_ratio = f"{t_e2e / t_all:14.2f}"
         print(f"  {f'{name} {size}px':<22} {count / t_e2e:9.0f} {t_e2e / count * 1e3:9.3f} "
               f"{t_one / count * 1e3:11.3f} {t_kernel / count * 1e3:10.3f} {draws:6.2f} {t_e2e / t_kernel:11.2f} "
               f"{all_ratio}")
