@@ -48,7 +48,7 @@ class _Package(types.ModuleType):
 sys.modules[__name__].__class__ = _Package
 
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "FAMILIES", "CorruptShardError", "FractalgenError", "FractalgenWarning", "ImageInputError", "NoStoreError",
