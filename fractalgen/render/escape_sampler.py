@@ -16,10 +16,11 @@ methods: ``boundary`` puts c on the boundary of the main component, c = z - z^d 
 (the c whose fixed point z has a multiplier d z^(d - 1) of modulus 1; the cardioid for d = 2), or for d = 2 on the
 period-2 disk c = -1 + e^(it) / 4, then moves it radially from the component's centre by a random few percent;
 ``band`` draws c uniformly in a box and keeps the first c whose own escape count lies in a middle band (the
-boundary's neighbourhood for any formula; Burning Ship and Tricorn always use it). Windows are found by a seeded zoom toward the boundary: render a coarse grid, pick one of
-the late-escaping cells whose smooth count differs most from a neighbour's (see :func:`boundary_cells`), zoom
-onto it by a random factor, repeat a random number of times, raising ``max_iter`` by a fixed amount per decade of
-zoom and never going below ``min_span``. The view is then turned by a random angle.
+boundary's neighbourhood for any formula; Burning Ship and Tricorn always use it). Windows are found by a seeded
+zoom toward the boundary: render a coarse grid, pick one of the late-escaping cells whose smooth count differs
+most from a neighbour's (see :func:`boundary_cells`), zoom onto it by a random factor, repeat a random number of
+times, raising ``max_iter`` by a fixed amount per decade of zoom and never going below ``min_span``. The view is
+then turned by a random angle.
 
 ``max_iter`` dominates the cost (every bounded pixel runs to it), so the defaults are low: 64 for Julia sets and
 96 for Mandelbrot windows at the start window, plus 32 / 48 per decade of zoom. Histogram equalisation makes the
