@@ -223,7 +223,7 @@ def main() -> None:
     print(header(__doc__.splitlines()[0]))
     numba.set_num_threads(1)
     per_image(n, repeats)
-    peer(max(10, n // 10), repeats)
+    peer(max(40, n // 10), repeats)
     online(n, repeats)
     threads(n // 2, repeats)
 

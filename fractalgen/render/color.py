@@ -187,37 +187,52 @@ def flipped(r, k, n, flip):
 
 @njit
 def shade_into(value, t, lut, field, colors, flip, out):
-    """``out = dihedral(round(255 * (bg + (lut[t] - bg) * value)), flip)`` with the background
-    ``bg = colors[0] + (colors[1] - colors[0]) * field``: the palette colour at coordinate ``t`` laid over the
-    background with opacity ``value``, each pixel written straight to its flipped place (a flip other than 0
-    needs a square image). Inputs are in [0, 1],
-    so the result is too; only the opacity is clamped, to keep the uint8 conversion defined. All in float32 (a
-    float64 constant would promote every pixel's arithmetic: 1.4x slower)."""
+    """Lay the fractal over its background into ``out`` (H, W, C) uint8.
+
+    The background ``bg = colors[0] + (colors[1] - colors[0]) * field`` fills ``out`` as it is; the fractal
+    layer, the palette colour ``lut[t]`` with opacity ``value``, is turned by the dihedral symmetry ``flip``
+    (:func:`dihedral`; a flip other than 0 needs a square image) and blended over it:
+    ``round(255 * (bg + (lut[t] - bg) * value))``. Only the layer is flipped (a random background is as random
+    flipped), so the background is one straight pass and the blend visits only the pixels the fractal covers
+    (value > 0): on an IFS image most pixels are bare background. Inputs are in [0, 1], so the result is too;
+    only the opacity is clamped, to keep the uint8 conversion defined. All in float32 (a float64 constant would
+    promote every pixel's arithmetic: 1.4x slower)."""
     top = lut.shape[0] - 1
     h, w = value.shape
     nch = out.shape[2]
-    c0, c1, c2 = colors[0, 0], colors[0, min(1, nch - 1)], colors[0, min(2, nch - 1)]
-    d0 = colors[1, 0] - c0  # float32, as in the per-pixel expression they replace
-    d1 = colors[1, min(1, nch - 1)] - c1
-    d2 = colors[1, min(2, nch - 1)] - c2
+    base = np.empty(3, dtype=np.float32)
+    step = np.empty(3, dtype=np.float32)
+    for ch in range(3):
+        base[ch] = colors[0, min(ch, nch - 1)]
+        step[ch] = colors[1, min(ch, nch - 1)] - base[ch]  # float32, as in the per-pixel expression
+    flat = step[0] == _F0 and step[1] == _F0 and step[2] == _F0
+    row = np.empty(w, dtype=np.int32)
+    for r in range(h):  # the background: through an int32 row (a float -> uint8 conversion does not vectorise)
+        for ch in range(nch):
+            b, d = base[ch] * _F255 + _HALF, step[ch] * _F255
+            for k in range(w):
+                row[k] = np.int32(b + d * field[r, k])
+            for k in range(w):
+                out[r, k, ch] = row[k]
     l1, l2 = min(1, lut.shape[1] - 1), min(2, lut.shape[1] - 1)  # a one-channel palette serves all three
     ftop = np.float32(top)
     for r in range(h):
         for k in range(w):
             a = min(max(value[r, k], _F0), _F1)
-            f = field[r, k]
+            if a == _F0:  # bare background: already in place
+                continue
             i = min(max(np.int32(t[r, k] * ftop + _HALF), 0), top)
             rr, kk = flipped(r, k, h, flip)
-            if nch == 3:  # unrolled: twice as fast as the channel loop
-                b0 = c0 + d0 * f
-                b1 = c1 + d1 * f
-                b2 = c2 + d2 * f
+            f = _F0 if flat else field[rr, kk]
+            b0 = base[0] + step[0] * f
+            if nch == 3:
+                b1 = base[1] + step[1] * f
+                b2 = base[2] + step[2] * f
                 out[rr, kk, 0] = np.uint8(np.int32((b0 + (lut[i, 0] - b0) * a) * _F255 + _HALF))
                 out[rr, kk, 1] = np.uint8(np.int32((b1 + (lut[i, l1] - b1) * a) * _F255 + _HALF))
                 out[rr, kk, 2] = np.uint8(np.int32((b2 + (lut[i, l2] - b2) * a) * _F255 + _HALF))
             else:
-                b = c0 + d0 * f
-                out[rr, kk, 0] = np.uint8(np.int32((b + (lut[i, 0] - b) * a) * _F255 + _HALF))
+                out[rr, kk, 0] = np.uint8(np.int32((b0 + (lut[i, 0] - b0) * a) * _F255 + _HALF))
 
 
 @njit

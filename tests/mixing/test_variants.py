@@ -74,9 +74,9 @@ def test_released_apply_is_deterministic_and_leaves_the_input_alone(method, sour
 # sha256 of 8 views (uint8 bytes) of the scene at seed 0: the released behaviour must not drift silently (the
 # fractals come from a recipe: a RENDER_VERSION bump changes them)
 GOLDEN = {
-    "PixMix": "1c4b8dcbc37feceff00e8731228fbb1a352ddc17a35742ea1f8177e70eea5a1c",
-    "IPMix": "5845d969481800582aa2d39e75943670acf568cf0724031ac9a172532b4981a8",
-    "LayerMix": "6efa80fcf362183caf502fdf69aac0f18ee5183064a11f371e4e87dfb4602ee7",
+    "PixMix": "ee78d6f8df41868ad3ef309e56bac077cd30f0e8d97ef05251d5307885a9b435",
+    "IPMix": "ff574a65d18a9c7943c83782b98bd852ee72e6a55ec69cf54617863faff9d8b3",
+    "LayerMix": "82277a1a9d29d9b63d95ff4e4ae34dfee9e44bc51a46244c05d5295c5d040b91",
 }
 
 

@@ -121,12 +121,16 @@ def test_shade_matches_numpy_reference():
 
 
 @pytest.mark.parametrize("k", range(8))
-def test_shade_flip_equals_dihedral_of_unflipped(k):
+def test_shade_flips_the_fractal_layer_over_an_unflipped_background(k):
     rng = np.random.default_rng(k)
     value, t, field = (rng.random((12, 12)).astype(np.float32) for _ in range(3))
+    value[value < 0.6] = 0.0  # bare background where the layer is transparent
     lut, colors = C.hue_lut(0.3, 0.8, 0.9), rng.random((2, 3)).astype(np.float32)
-    plain = C.shade(value, t, lut, (field, colors))
-    np.testing.assert_array_equal(C.shade(value, t, lut, (field, colors), flip=k), C.dihedral(plain, k))
+    turned = C.shade(value, t, lut, (field, colors), flip=k)
+    expect = C.shade(C.dihedral(value, k), C.dihedral(t, k), lut, (field, colors))
+    np.testing.assert_array_equal(turned, expect)
+    if k:
+        assert not np.array_equal(turned, C.shade(value, t, lut, (field, colors)))
 
 
 def test_dihedral_gives_eight_distinct_symmetries():
