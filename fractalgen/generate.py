@@ -13,7 +13,7 @@ do not depend on the number of workers or on their scheduling.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,11 @@ from .recipe import Recipe, from_dict, load_recipe
 from .render import RENDER_VERSION
 from .render.families import OLD_RELEASES
 from .store import DEFAULT_COMPRESSION, Store, VerifyReport, build_store, open_store, verify_store
+
+
+#: Images a store writer renders per kernel call: enough to spread the call's fixed cost, few enough that the
+#: progress bar moves and a batch of 256 px images stays small (64 x 196 kB).
+BATCH = 64
 
 
 class RecipeItems:
@@ -50,8 +55,11 @@ class RecipeItems:
     def setup_worker(self) -> None:
         one_thread_per_worker()  # one core per worker: parallelism comes from the pool
 
-    def item(self, index: int) -> tuple[np.ndarray, dict]:
-        return self._recipe.draw(index)
+    def items(self, indices: range) -> Iterator[tuple[np.ndarray, dict]]:
+        """The images and params of ``indices``, rendered :data:`BATCH` at a time (one kernel call each)."""
+        for start in range(0, len(indices), BATCH):
+            images, params = self._recipe.draw_many(indices[start:start + BATCH])
+            yield from zip(images, params)
 
 
 def compile_here_first(recipe: Recipe, count: int) -> None:

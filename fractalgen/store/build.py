@@ -8,7 +8,9 @@ HDF5 handles are not fork-safe), or in-process when one worker (or one shard) is
 
 An *item source* is any picklable object with ``set_id`` (str: what the images depend on), ``shape``
 ((H, W, C)), ``columns`` (((name, kind), ...)), ``meta`` (manifest fields ``recipe``, ``seed``, ``origin``),
-``item(i) -> (uint8 image, params dict)`` and ``setup_worker()`` (run once in each worker process).
+``items(indices) -> iterable of (uint8 image, params dict)`` (a shard's indices, in order: a source may make
+them in batches) and ``setup_worker()`` (run once in each worker process); :class:`PerItem` makes ``items``
+from a one-at-a-time ``item(i)``.
 The store knows nothing else about it.
 
 Safety: the directory is locked while a run writes; a directory holding files that are not the store's, or
@@ -35,7 +37,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from queue import Empty
@@ -66,9 +68,19 @@ class ItemSource(Protocol):
     columns: tuple[tuple[str, str], ...]
     meta: dict
 
-    def item(self, index: int) -> tuple[np.ndarray, dict]: ...
+    def items(self, indices: range) -> Iterable[tuple[np.ndarray, dict]]: ...
 
     def setup_worker(self) -> None: ...
+
+
+class PerItem:
+    """Base of item sources that make one item at a time: ``items`` calls ``item(i)`` for each index."""
+
+    def item(self, index: int) -> tuple[np.ndarray, dict]:
+        raise NotImplementedError
+
+    def items(self, indices: range) -> Iterator[tuple[np.ndarray, dict]]:
+        return (self.item(i) for i in indices)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -127,8 +139,8 @@ def make_shard(source: ItemSource, directory: Path, plan: StorePlan, k: int, che
             path.unlink()
         first, count = plan.shard(k)
         with ShardWriter(directory, plan, k) as writer:
-            for i in range(first, first + count):
-                writer.write(*source.item(i))
+            for image, params in source.items(range(first, first + count)):
+                writer.write(image, params)
                 report(1)
     except OSError as err:
         known = storage_error(err, directory)

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import ImageInputError, StoreError
 from ..images import file_size, fit_square, read_image
-from .build import build_store
+from .build import PerItem, build_store
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".ppm", ".pgm")
 RESIZE = "shorter side to size (bilinear, antialiased), then centre crop"
@@ -44,7 +44,7 @@ def find_images(root: Path) -> list[str]:
     return sorted(found)
 
 
-class FolderItems:
+class FolderItems(PerItem):
     """Item source over the image files of a folder (see :mod:`fractalgen.store.build`)."""
 
     columns = ()

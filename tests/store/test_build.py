@@ -12,10 +12,11 @@ import pytest
 
 from fractalgen.errors import RenderError, StoreError
 from fractalgen.store import Interrupted, build_store, open_store, verify_store
+from fractalgen.store.build import PerItem
 from fractalgen.store.files import run_lock
 
 
-class Stripes:
+class Stripes(PerItem):
     """Image i is filled with i % 256: proof that the store needs nothing from fractals."""
 
     columns = (("kind", "str"),)
@@ -181,8 +182,9 @@ def test_bad_settings_are_refused_before_any_file_is_created(tmp_path):
 DYING = '''
 import os
 import numpy as np
+from fractalgen.store.build import PerItem
 
-class Dying:
+class Dying(PerItem):
     """Item 5 kills its worker process outright, as the OOM killer would."""
     columns = ()
     meta = {"recipe": None, "seed": None, "origin": {}}

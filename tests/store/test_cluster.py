@@ -20,6 +20,7 @@ from fractalgen.cli import main
 from fractalgen.errors import MissingExtraError, StoreError
 from fractalgen.generate import RecipeItems
 from fractalgen.store import Interrupted, build_store, verify_store
+from fractalgen.store.build import PerItem
 
 from .conftest import SMALL
 
@@ -79,18 +80,19 @@ class KillOnce:
     ``out`` at that moment."""
 
     def __init__(self, items, at, marker, out):
-        self.items, self.at, self.marker, self.out = items, at, str(marker), str(out)
+        self.inner, self.at, self.marker, self.out = items, at, str(marker), str(out)
         self.set_id, self.shape, self.columns, self.meta = items.set_id, items.shape, items.columns, items.meta
 
     def setup_worker(self):
-        self.items.setup_worker()
+        self.inner.setup_worker()
 
-    def item(self, i):
-        if i == self.at and not os.path.exists(self.marker):
-            with open(self.marker, "w") as fh:
-                fh.write("\n".join(n for n in os.listdir(self.out) if n.endswith(".tmp")))
-            os.kill(os.getpid(), signal.SIGKILL)
-        return self.items.item(i)
+    def items(self, indices):
+        for i, item in zip(indices, self.inner.items(indices)):
+            if i == self.at and not os.path.exists(self.marker):
+                with open(self.marker, "w") as fh:
+                    fh.write("\n".join(n for n in os.listdir(self.out) if n.endswith(".tmp")))
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield item
 
 
 def test_a_worker_killed_mid_shard_still_gives_the_local_store_and_no_temporary_files(client, small_store_path,
@@ -109,7 +111,7 @@ def test_a_worker_killed_mid_shard_still_gives_the_local_store_and_no_temporary_
     assert set(client.run(os.getpid).values()) != pids
 
 
-class Numbers:
+class Numbers(PerItem):
     """Image i is filled with i % 256 (a non-fractal source; see tests/store/test_build.py)."""
 
     set_id, shape, columns = "numbers-v1", (8, 8, 1), ()
