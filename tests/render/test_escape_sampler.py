@@ -338,3 +338,7 @@ def test_the_renderer_never_imports_the_sampler():
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     assert not any("escape_sampler" in (name or "") for name in imported)
     assert isinstance(S.JuliaConfig().gate, E.EscapeGate)  # the gate's settings live beside the gate
+
+
+def test_the_probe_grid_follows_small_image_sizes():
+    assert [S.probe_side(n) for n in (8, 24, 36, 64, 256, 4096)] == [8, 8, 9, 16, 16, 16]
