@@ -117,6 +117,10 @@ def test_render_of_a_damaged_params_file_names_the_key(run, tmp_path, family, ed
     ("mandelbrot", "max_iter", 1.5, "'max_iter' = 1.5 is not an integer"),
     ("mandelbrot", "bailout", float("nan"), "'bailout' = nan is not finite"),
     ("mandelbrot", "span", 0.0, "'span' = 0.0 is out of range"),
+    # kernel keys are 53-bit: a larger one would be rounded, so a re-render would silently use another stream
+    ("ifs", "key", 2**53 + 1, "'key' = 9007199254740993 is out of range"),
+    ("julia", "background", {"kind": "noise", "colors": [[0, 0, 0], [1, 1, 1]], "cells": 2, "octaves": 3,
+                             "persistence": 0.5, "key": 2**60}, "'background.key' = 1152921504606846976 is out"),
 ])
 def test_nested_params_are_checked(family, key, value, message):
     params = {**fg.load_recipe(family, size=16, color=True).params(0), key: value}

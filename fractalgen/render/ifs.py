@@ -421,7 +421,7 @@ def check_params(params: dict) -> None:
     if sum(probs) <= 0:
         raise P.bad("probs", params["probs"], "sums to 0", "give at least one map a positive probability")
     p("points", P.integer(1, 10**12))
-    p("key", P.integer(0, 2**64 - 1))
+    p("key", P.integer(0, P.KEY_MAX))
     p("margin", P.real(0.0, 100.0))
     p("zoom", P.real(above=0.0, hi=1e6))
     p("shift", P.vector(P.real(-1e6, 1e6), 2))

@@ -144,6 +144,10 @@ def read_grid(p: Reader) -> tuple[int, int]:
     return size, ss
 
 
+#: Kernel stream keys are 53-bit (the kernels carry them in float64 parameter vectors, exact to 2**53).
+KEY_MAX = 2**53 - 1
+
+
 def read_background(p: Reader, kinds: Sequence[str]) -> None:
     """The ``background`` table of :func:`.color.sample_background`."""
     bg = p.sub("background")
@@ -157,4 +161,4 @@ def read_background(p: Reader, kinds: Sequence[str]) -> None:
         bg("cells", integer(1, 1024))
         bg("octaves", integer(0, 32))
         bg("persistence", real(0.0, 16.0))
-        bg("key", integer(0, 2**64 - 1))
+        bg("key", integer(0, KEY_MAX))
