@@ -114,7 +114,9 @@ def stages(n_images: int) -> None:
     v = np.zeros(E.vector_length(S.MAX_STOPS))
     nu, trap = np.empty((SIZE, SIZE)), np.empty((SIZE, SIZE))
     out, stats = np.empty((SIZE, SIZE, 3), dtype=np.uint8), np.zeros(3)
-    S.sample_into(julia, 0, 0, 0, s, *codes, v)  # warm-up: JIT and caches
+    S.sample_into(julia, 0, 0, 0, s, *codes, v)  # warm-up of each kernel: JIT and caches
+    E.escape_into(v, nu, trap)
+    E.look_into(v, nu, trap, gate, True, stats, out)
     spent = dict.fromkeys(("sample + zoom search", "kernel", "colouring, gate, shading"), 0.0)
     draws = 0
     for i in range(n_images):
