@@ -255,10 +255,10 @@ def _julia_constant(st, s, c_methods, formula, degree):
 
 @njit
 def probe_side(size):
-    """Side of the zoom search's probe grid for images of ``size`` pixels: COARSE, but never more than a quarter
+    """Side of the zoom search's probe grid for images of ``size`` pixels: COARSE, but never more than a fifth
     of the image side (at least 8): at 36 px a 16 x 16 probe per zoom step cost a third of the image's own
     escape-time grid, for a precision of the window the small image cannot show."""
-    return min(COARSE, max(8, size // 4))
+    return min(COARSE, max(8, size // 5))
 
 
 @njit

@@ -391,3 +391,16 @@ def test_same_bytes_in_a_separate_process():
     here = [hashlib.sha256(fg.load_recipe(name, size=48, seed=21).image(i).tobytes()).hexdigest()
             for name in ("julia-traps", "mandelbrot-traps") for i in (0, 5)]
     assert out == here
+
+
+def test_edge_density_of_one_picture_does_not_depend_on_the_image_size():
+    # three smooth palette cycles across the image: a 36 px render has 4x the per-pixel steps of a 144 px one,
+    # but it is the same picture, and the gate must judge it alike (below GATE_SIDE the step threshold grows)
+    gate = E.EscapeGate().array()
+    density = {}
+    for side in (36, 72, 144, 288):
+        structure = np.tile(((3.0 * np.arange(side) / side) % 1.0).astype(np.float32), (side, 1))
+        stats = np.zeros(3)
+        E.gate_status(np.ones((side, side)), structure.copy(), structure, gate, stats)
+        density[side] = stats[2]
+    assert max(density.values()) - min(density.values()) < 0.05, density

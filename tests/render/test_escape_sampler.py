@@ -341,4 +341,4 @@ def test_the_renderer_never_imports_the_sampler():
 
 
 def test_the_probe_grid_follows_small_image_sizes():
-    assert [S.probe_side(n) for n in (8, 24, 36, 64, 256, 4096)] == [8, 8, 9, 16, 16, 16]
+    assert [S.probe_side(n) for n in (8, 24, 36, 64, 80, 256, 4096)] == [8, 8, 8, 12, 16, 16, 16]
