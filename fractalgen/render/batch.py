@@ -6,8 +6,6 @@ import dataclasses
 
 import numpy as np
 
-from ..seeding import STREAM_PARAMS, derive
-from .quality import Rejected
 
 
 @dataclasses.dataclass
@@ -23,28 +21,3 @@ class Drawn:
     draws: np.ndarray
     params: list | None
     reasons: dict
-
-
-def one_by_one(sample, render):
-    """A family's ``draw`` from a numpy sampler ``sample(rng, cfg, size, color)`` and a renderer
-    ``render(params, gate=...)``, one image at a time (each draw's generator derived from (seed, index, draw))."""
-
-    def draw(cfg, size: int, color: bool, seed: int, indices: np.ndarray, max_draws: int, with_params: bool):
-        images = np.zeros((len(indices), size, size, 3 if color else 1), dtype=np.uint8)
-        draws = np.zeros(len(indices), dtype=np.int64)
-        params, reasons = [], {}
-        for k, index in enumerate(indices.tolist()):
-            for d in range(max_draws):
-                p = sample(derive(seed, index, d, STREAM_PARAMS), cfg, size, color)
-                try:
-                    images[k] = render(p, gate=cfg.gate)
-                except Rejected as err:
-                    reasons[k] = err
-                    continue
-                reasons.pop(k, None)
-                draws[k] = d + 1
-                break
-            params.append(p)
-        return Drawn(images, draws, params if with_params else None, reasons)
-
-    return draw

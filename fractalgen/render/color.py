@@ -485,16 +485,6 @@ def _hue_lut(shift, s, v, out):
         out[i, 0], out[i, 1], out[i, 2] = _hsv((shift + i / n) % 1.0, s, v)
 
 
-def gray_lut(level: float = 1.0) -> np.ndarray:
-    """(1, 1) palette of one gray level, for grayscale images."""
-    return np.full((1, 1), level, dtype=np.float32)
-
-
-#: The palette of grayscale images (white), shared and read-only.
-GRAY_LUT = gray_lut()
-GRAY_LUT.setflags(write=False)
-
-
 def dihedral(img: np.ndarray, k: int) -> np.ndarray:
     """One of the 8 symmetries of the square: ``k % 4`` quarter turns, transposed when ``k >= 4``."""
     out = np.rot90(img, k % 4)
