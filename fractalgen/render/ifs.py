@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -102,9 +103,11 @@ V_LEN = V_BG + C.BG_LEN
 PASSED, TOO_SPARSE, TOO_DENSE, TOO_FLAT = 0, 1, 2, 3
 
 
+@lru_cache(maxsize=32)
 def settings_vector(cfg: IfsConfig, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A recipe's ``[ifs]`` section as the kernels take it: the settings vector and the codes of the tones,
-    colourings and backgrounds to draw from."""
+    colourings and backgrounds to draw from (cached per section and size, read-only: a batch of one pays for
+    them once)."""
     grid = size * cfg.supersample
     k = np.zeros(K_LEN)
     k[K_MAPS_LO], k[K_MAPS_HI] = cfg.maps
@@ -118,8 +121,11 @@ def settings_vector(cfg: IfsConfig, size: int) -> tuple[np.ndarray, np.ndarray, 
     k[K_FLIP], k[K_INVERT] = cfg.flip, cfg.invert
     k[K_FILL_LO], k[K_FILL_HI] = cfg.gate.fill
     k[K_CONTRAST] = cfg.gate.min_contrast
-    return (k, np.array([C.TONES.index(t) for t in cfg.tone], dtype=np.int64),
-            np.array([COLORINGS.index(c) for c in cfg.coloring], dtype=np.int64), C.background_codes(cfg.background))
+    out = (k, np.array([C.TONES.index(t) for t in cfg.tone], dtype=np.int64),
+           np.array([COLORINGS.index(c) for c in cfg.coloring], dtype=np.int64), C.background_codes(cfg.background))
+    for a in out:
+        a.setflags(write=False)
+    return out
 
 
 @njit
