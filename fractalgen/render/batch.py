@@ -7,7 +7,6 @@ import dataclasses
 import numpy as np
 
 
-
 @dataclasses.dataclass
 class Drawn:
     """What a family's ``draw`` returns for a batch of image indices.

@@ -383,9 +383,7 @@ def fixed_point(row: np.ndarray) -> tuple[float, float]:
 def system_arrays(params: dict) -> tuple[np.ndarray, np.ndarray]:
     """The map coefficients (N, 6) and cumulative probabilities (N,) the kernels take."""
     coef = np.ascontiguousarray(params["maps"], dtype=np.float64)
-    cum = np.cumsum(np.asarray(params["probs"], dtype=np.float64))
-    cum[-1] = 1.0
-    return coef, cum
+    return coef, _cumulative(np.asarray(params["probs"], dtype=np.float64))
 
 
 def map_choices(params: dict, n: int | None = None) -> np.ndarray:
@@ -504,14 +502,10 @@ def _tone_stats(counts, lut, out):
 
 
 @njit
-def _render(coef, probs, map_color, palette, bg, v, size, color, gate, k, out):
-    """Render one image into ``out`` (size, size, channels) uint8 from its system (``coef`` (N, 6), ``probs``,
-    ``map_color``), palette, background vector ``bg`` and the scalars of the parameter vector ``v``. With
-    ``gate`` the tone-mapped density is checked against the settings vector ``k`` first; returns PASSED or the
-    gate's reason (the pixels are then unfinished)."""
-    ss = int(v[V_SS])
-    grid = size * ss
-    n = coef.shape[0]
+def _cumulative(probs):
+    """Cumulative probabilities of the maps, normalised by their sum, the last exactly 1 (what the kernels'
+    map pick reads; the same for a render and for :func:`density`)."""
+    n = probs.shape[0]
     cum = np.empty(n)
     run = 0.0
     for i in range(n):
@@ -520,6 +514,19 @@ def _render(coef, probs, map_color, palette, bg, v, size, color, gate, k, out):
     for i in range(n):
         cum[i] /= run
     cum[n - 1] = 1.0
+    return cum
+
+
+@njit
+def _render(coef, probs, map_color, palette, bg, v, size, color, gate, k, out):
+    """Render one image into ``out`` (size, size, channels) uint8 from its system (``coef`` (N, 6), ``probs``,
+    ``map_color``), palette, background vector ``bg`` and the scalars of the parameter vector ``v``. With
+    ``gate`` the tone-mapped density is checked against the settings vector ``k`` first; returns PASSED or the
+    gate's reason (the pixels are then unfinished)."""
+    ss = int(v[V_SS])
+    grid = size * ss
+    n = coef.shape[0]
+    cum = _cumulative(probs)
     by_map = color and v[V_COLORING] == 0
     counts = np.zeros((grid, grid), dtype=np.uint32)
     points = int(v[V_POINTS])
