@@ -154,7 +154,7 @@ class Recipe:
         return self._render([_check_index(i) for i in indices], with_params=True)
 
     def _render(self, indices: list[int], with_params: bool) -> tuple[np.ndarray, list[dict] | None]:
-        out = np.empty((len(indices), *self.shape), dtype=np.uint8)
+        out = None  # the batch's images: one family's array as it is, else (mixed families) gathered here
         params: list = [None] * len(indices) if with_params else None
         names = [self.pick_family(i) for i in indices]
         for name in dict.fromkeys(names):
@@ -169,12 +169,16 @@ class Recipe:
             if len(where) == len(indices):
                 out = drawn.images
             else:
+                if out is None:  # (a second array allocated up front cost 7% at 36 px: page faults)
+                    out = np.empty((len(indices), *self.shape), dtype=np.uint8)
                 out[where] = drawn.images
             if with_params:
                 for pos, k in enumerate(where):
                     params[k] = {"family": name, "seed": self.seed, "index": indices[k],
                                  "draws": int(drawn.draws[pos]), "render_version": RENDER_VERSION,
                                  **drawn.params[pos]}
+        if out is None:  # no indices
+            out = np.empty((0, *self.shape), dtype=np.uint8)
         return out, params
 
     # -- canonical form

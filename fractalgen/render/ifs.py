@@ -470,35 +470,44 @@ def _tone_lut(counts, tone, gamma):
 
 
 @njit
-def _stats(value):
-    """(pixels lit, sum, sum of squares in float64) of a tone-mapped density, in one pass."""
-    lit = 0
-    total = 0.0
-    squares = 0.0
-    for r in range(value.shape[0]):
-        for k in range(value.shape[1]):
-            x = np.float64(value[r, k])
-            lit += x != 0.0
-            total += x
-            squares += x * x
-    return lit, total, squares
+def _lit(value, lit):
+    """``lit[:n]`` = the flat (row-major) indices of the pixels of ``value`` that are not 0; returns n. Branch
+    free: every index is written, and the count moves on only for a lit pixel."""
+    flat = value.reshape(-1)
+    n = 0
+    for p in range(flat.shape[0]):
+        lit[n] = p
+        n += flat[p] != 0.0
+    return n
 
 
 @njit
-def _tone_stats(counts, lut, out):
-    """``out = lut[counts]`` and :func:`_stats` of it, in one pass."""
-    lit = 0
+def _tone_lit(counts, lut, value, lit):
+    """``value = lut[counts]`` and :func:`_lit` of it, in one pass."""
+    flat_counts = counts.reshape(-1)
+    flat = value.reshape(-1)
+    n = 0
+    for p in range(flat.shape[0]):
+        x = lut[flat_counts[p]]
+        flat[p] = x
+        lit[n] = p
+        n += x != 0.0
+    return n
+
+
+@njit
+def _lit_stats(value, lit, n):
+    """(sum, sum of squares) in float64 of a tone-mapped density (values >= 0) over its lit pixels ``lit[:n]``,
+    in row-major order: the sums over every pixel, bit for bit (adding 0 changes nothing), without the
+    float64 additions of the bare pixels (a serial chain of adds; most of an IFS image is bare)."""
+    flat = value.reshape(-1)
     total = 0.0
     squares = 0.0
-    for r in range(counts.shape[0]):
-        for k in range(counts.shape[1]):
-            v = lut[counts[r, k]]
-            out[r, k] = v
-            x = np.float64(v)
-            lit += x != 0.0
-            total += x
-            squares += x * x
-    return lit, total, squares
+    for i in range(n):
+        x = np.float64(flat[lit[i]])
+        total += x
+        squares += x * x
+    return total, squares
 
 
 @njit
@@ -541,15 +550,17 @@ def _render(coef, probs, map_color, palette, bg, v, size, color, gate, k, out):
         _density(coef, cum, None, key, points, prepass, v[V_MARGIN], v[V_ZOOM], v[V_SHIFT], v[V_SHIFT + 1],
                  counts, None)
     value = np.empty((grid, grid), dtype=np.float32)
-    lit, total, squares = _tone_stats(counts, _tone_lut(counts, int(v[V_TONE]), v[V_GAMMA]), value)
+    lit = np.empty(grid * grid, dtype=np.int64)
+    n_lit = _tone_lit(counts, _tone_lut(counts, int(v[V_TONE]), v[V_GAMMA]), value, lit)
     if ss > 1:
         small = np.empty((size, size), dtype=np.float32)
         C._box_down2(value, small)
         value = small
-        lit, total, squares = _stats(value)
+        n_lit = _lit(value, lit)
     if gate:  # the lit fraction in its band, and the standard deviation (float64, one pass) above the floor
         pixels = size * size
-        fill = lit / pixels
+        total, squares = _lit_stats(value, lit, n_lit)
+        fill = n_lit / pixels
         if fill < k[K_FILL_LO]:
             return TOO_SPARSE
         if fill > k[K_FILL_HI]:
@@ -573,7 +584,7 @@ def _render(coef, probs, map_color, palette, bg, v, size, color, gate, k, out):
     field = np.empty((size, size), dtype=np.float32)
     colors = np.empty((2, nch), dtype=np.float32)
     C.background_into(bg, field, colors)
-    C.shade_into(value, t, lut, field, colors, int(v[V_FLIP]), out)
+    C.shade_lit_into(value, t, lut, field, colors, int(v[V_FLIP]), lit, n_lit, out)
     if v[V_INVERT] != 0.0:
         for r in range(size):
             for c in range(size):

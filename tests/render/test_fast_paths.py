@@ -128,3 +128,73 @@ def test_cosine_lut_kernel_equals_the_formula():
         t = np.linspace(0.0, 1.0, 256)[:, None]
         expect = np.clip(a + b * np.cos(2 * np.pi * (c * t + d)), 0.0, 1.0)
         np.testing.assert_allclose(C.cosine_lut(a, b, c, d), expect, rtol=0, atol=1e-6)
+
+
+# -- shading over a listed layer, and the IFS statistics over lit pixels ------------------------------------------
+
+
+def shade_reference(value, t, lut, field, colors, flip):
+    """shade_into written with numpy in float32, operation for operation (so bit for bit)."""
+    f32 = np.float32
+    nch = colors.shape[1]
+    base = colors[0].astype(f32)
+    step = (colors[1] - colors[0]).astype(f32)
+    out = (base * f32(255) + f32(0.5) + step * f32(255) * field[..., None]).astype(np.int32).astype(np.uint8)
+    a = np.clip(value, f32(0), f32(1))
+    top = lut.shape[0] - 1
+    j = np.clip((t * f32(top) + f32(0.5)).astype(np.int32), 0, top)
+    flat = not step.any()
+    f = C.dihedral(np.zeros_like(field) if flat else field, (4 - flip % 4) % 4 if flip < 4 else flip)
+    bg = base + step * f[..., None]
+    fg = lut[j][..., [min(c, lut.shape[1] - 1) for c in range(nch)]]
+    layer = ((bg + (fg - bg) * a[..., None]) * f32(255) + f32(0.5)).astype(np.int32).astype(np.uint8)
+    turned_layer, turned_a = C.dihedral(layer, flip), C.dihedral(a, flip)
+    return np.where(turned_a[..., None] > 0, turned_layer, out)
+
+
+@pytest.mark.parametrize("flip", range(8))
+@pytest.mark.parametrize("channels, flat", [(3, False), (3, True), (1, False), (1, True)])
+@pytest.mark.parametrize("pattern", ["scattered", "none", "all", "edge rows"])
+def test_shade_over_listed_pixels_is_shade_over_every_pixel(flip, channels, flat, pattern):
+    rng = np.random.default_rng(flip + 8 * channels)
+    h = 13
+    value, t, field = (rng.random((h, h)).astype(np.float32) for _ in range(3))
+    if pattern == "scattered":
+        value[value < 0.8] = 0.0
+    elif pattern == "none":
+        value[:] = 0.0
+    elif pattern == "edge rows":  # only the first and the last row lit, and empty rows between
+        value[1:-1] = 0.0
+    colors = rng.random((2, channels)).astype(np.float32)
+    if flat:
+        colors[1] = colors[0]
+    lut = C.hue_lut(0.3, 0.8, 0.9) if channels == 3 else np.linspace(0, 1, 256, dtype=np.float32)[:, None]
+    lit = np.flatnonzero(value.ravel())
+    every, listed = (np.empty((h, h, channels), np.uint8) for _ in range(2))
+    C.shade_into(value, t, lut, field, colors, flip, every)
+    C.shade_lit_into(value, t, lut, field, colors, flip, np.concatenate([lit, np.zeros(3, np.int64)]), len(lit),
+                     listed)
+    np.testing.assert_array_equal(listed, every)
+    # the IFS kernel's background-only rows and its one-row copy for a flat background, against numpy
+    np.testing.assert_array_equal(every, shade_reference(value, t, lut, field, colors, flip))
+
+
+def test_tone_and_lit_statistics_are_the_row_major_sums_bit_for_bit():
+    from fractalgen.render import ifs
+
+    rng = np.random.default_rng(11)
+    for trial in range(20):
+        counts = rng.integers(0, 40, (17, 17)).astype(np.uint32)
+        counts[rng.random((17, 17)) < rng.random()] = 0  # from bare to fully lit
+        lut = ifs._tone_lut(counts, trial % 2, 2.0 + trial / 7)
+        value = np.empty((17, 17), np.float32)
+        lit = np.empty(17 * 17, np.int64)
+        n = ifs._tone_lit(counts, lut, value, lit)
+        np.testing.assert_array_equal(value, lut[counts])
+        np.testing.assert_array_equal(lit[:n], np.flatnonzero(value.ravel()))
+        assert ifs._lit(value, lit) == n
+        total = squares = 0.0
+        for x in value.ravel().astype(np.float64):  # every pixel, in order, as the gate first summed them
+            total += x
+            squares += x * x
+        assert ifs._lit_stats(value, lit, n) == (total, squares)
