@@ -57,7 +57,7 @@ def cpu_best(repeats: int, fn) -> float:
 # which flattered the ratio).
 
 
-@numba.njit(cache=True)
+@numba.njit  # not cached: numba's cache would keep the package kernels it calls as they were when compiled
 def ifs_kernels(coef, cum, colors, maps, scalars, by_map, grid):
     """The framing pass and the chaos game of each image, as the render kernel runs them (its count grid, and
     the colour sums when it colours by map, allocated per image as the render allocates them)."""
@@ -74,7 +74,7 @@ def ifs_kernels(coef, cum, colors, maps, scalars, by_map, grid):
                          scalars[j, 5], scalars[j, 6], counts, None)
 
 
-@numba.njit(cache=True)
+@numba.njit
 def escape_kernels(vectors, grid):
     """The escape-time grid (smooth count and trap) of each image, serially, into one pair of buffers (as the
     batch kernel does)."""

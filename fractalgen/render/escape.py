@@ -437,12 +437,14 @@ def escape_into(v, nu, trap):
 
 @njit
 def coordinates_into(nu, trap, mode, transfer, density, offset, levels, t, value, gray, structure):
-    """:func:`_coordinates` of the equalised smooth count (over the escaped pixels) and trap value (over all)."""
+    """:func:`_coordinates` of the equalised smooth count (over the escaped pixels) and trap value (over all).
+    The trap-only colouring (mode 0) never reads the smooth count's ranks, so it does not equalise them."""
     n = nu.size
     nu_eq = np.zeros(nu.shape, dtype=np.float32)
     trap_eq = np.zeros(nu.shape, dtype=np.float32)
-    _equalize(nu.reshape(n).view(np.int64), (nu >= 0.0).reshape(n), EQUALIZE_BINS, EQUALIZE_OCTAVES,
-              nu_eq.reshape(n))
+    if mode != 0:
+        _equalize(nu.reshape(n).view(np.int64), (nu >= 0.0).reshape(n), EQUALIZE_BINS, EQUALIZE_OCTAVES,
+                  nu_eq.reshape(n))
     _equalize(trap.reshape(n).view(np.int64), np.ones(n, dtype=np.bool_), EQUALIZE_BINS, EQUALIZE_OCTAVES,
               trap_eq.reshape(n))
     _coordinates(nu_eq, trap_eq, nu, mode, transfer, density, offset, levels, t, value, gray, structure)

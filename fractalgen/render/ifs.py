@@ -278,35 +278,43 @@ def _choices(cum, key, n):
 
 
 @njit
-def _chaos_bounds(coef, cum, x, y, key, n):
-    """Bounding box (x_min, x_max, y_min, y_max) of the first ``n`` points of the chain from (x, y)."""
+def _chaos_bounds(coef, cum, x, y, key, n, path_x=None, path_y=None, path_j=None):
+    """Bounding box (x_min, x_max, y_min, y_max) of the first ``n`` points of the chain from (x, y). With the
+    ``path_*`` arrays given, each point and the map that made it are also kept there (see :func:`_density`)."""
     state = np.uint64(key)
     x_min, x_max, y_min, y_max = x, x, y, y
-    for _ in range(n):
+    for i in range(n):
         state, z = splitmix64(state)
         j = _pick(cum, z)
         x, y = coef[j, 0] * x + coef[j, 1] * y + coef[j, 4], coef[j, 2] * x + coef[j, 3] * y + coef[j, 5]
+        if path_x is not None:
+            path_x[i], path_y[i], path_j[i] = x, y, j
         x_min, x_max = min(x_min, x), max(x_max, x)
         y_min, y_max = min(y_min, y), max(y_max, y)
     return x_min, x_max, y_min, y_max
 
 
 @njit
-def _chaos_game(coef, cum, map_color, x, y, key, n, x_lo, y_lo, scale, counts, color_sum):
+def _chaos_game(coef, cum, map_color, x, y, key, n, x_lo, y_lo, scale, counts, color_sum, path_x=None, path_y=None,
+                path_j=None):
     """Run ``n`` chaos-game steps from (x, y), adding each point that falls in the frame to ``counts``.
 
     With ``color_sum`` (and ``map_color``) given, it also accumulates the running-average colour coordinate
     ``c <- (c + map_color[j]) / 2`` of every hit (fractal-flame colouring). Pass ``None`` for both to count hits
     only: numba compiles that case separately with the colour branches removed, so counting costs exactly what a
-    bare loop costs (benchmarks/bench_ifs.py).
+    bare loop costs (benchmarks/bench_ifs.py). With the ``path_*`` arrays of :func:`_chaos_bounds` given, the
+    steps are read from them instead of being run again (the same points, so the same counts, bit for bit).
     """
     h, w = counts.shape
     state = np.uint64(key)
     c = 0.5
-    for _ in range(n):
-        state, z = splitmix64(state)
-        j = _pick(cum, z)
-        x, y = coef[j, 0] * x + coef[j, 1] * y + coef[j, 4], coef[j, 2] * x + coef[j, 3] * y + coef[j, 5]
+    for i in range(n):
+        if path_x is None:
+            state, z = splitmix64(state)
+            j = _pick(cum, z)
+            x, y = coef[j, 0] * x + coef[j, 1] * y + coef[j, 4], coef[j, 2] * x + coef[j, 3] * y + coef[j, 5]
+        else:
+            x, y, j = path_x[i], path_y[i], path_j[i]
         fc = (x - x_lo) * scale
         fr = (y - y_lo) * scale
         if color_sum is not None:
@@ -348,10 +356,11 @@ def _fixed_point(coef):
 
 
 @njit
-def _frame(coef, cum, key, n, margin, zoom, shift_x, shift_y, grid):
-    """:func:`frame` in one kernel call: (x_lo, y_lo, pixels per unit)."""
+def _frame(coef, cum, key, n, margin, zoom, shift_x, shift_y, grid, path_x=None, path_y=None, path_j=None):
+    """:func:`frame` in one kernel call: (x_lo, y_lo, pixels per unit); the ``path_*`` arrays as
+    :func:`_chaos_bounds` takes them."""
     x0, y0 = _fixed_point(coef)
-    x_min, x_max, y_min, y_max = _chaos_bounds(coef, cum, x0, y0, key, n)
+    x_min, x_max, y_min, y_max = _chaos_bounds(coef, cum, x0, y0, key, n, path_x, path_y, path_j)
     span = max(x_max - x_min, y_max - y_min, 1e-9) * (1.0 + 2.0 * margin) / zoom
     cx = 0.5 * (x_min + x_max) + shift_x * span
     cy = 0.5 * (y_min + y_max) + shift_y * span
@@ -361,14 +370,21 @@ def _frame(coef, cum, key, n, margin, zoom, shift_x, shift_y, grid):
 @njit
 def _density(coef, cum, map_color, key, points, prepass, margin, zoom, shift_x, shift_y, counts, color_sum):
     """Frame the attractor and run the chaos game (:func:`density`) in one kernel call: at 32 px a numba call's
-    fixed cost is a sizeable part of the chaos game itself."""
-    x_lo, y_lo, scale = _frame(coef, cum, key, prepass, margin, zoom, shift_x, shift_y, counts.shape[0])
+    fixed cost is a sizeable part of the chaos game itself. When the framing pass covers the whole chain
+    (``points <= prepass``: images up to about 50 px), it keeps the points and the chaos game bins them without
+    running the chain a second time (36 px: 26 to 15 us per image)."""
+    grid = counts.shape[0]
     x0, y0 = _fixed_point(coef)
+    if points <= prepass:
+        path_x, path_y = np.empty(points), np.empty(points)
+        path_j = np.empty(points, dtype=np.uint8)  # (at most MAX_MAPS maps)
+        x_lo, y_lo, scale = _frame(coef, cum, key, points, margin, zoom, shift_x, shift_y, grid, path_x, path_y,
+                                   path_j)
+        _chaos_game(coef, cum, map_color, x0, y0, key, points, x_lo, y_lo, scale, counts, color_sum, path_x, path_y,
+                    path_j)
+        return
+    x_lo, y_lo, scale = _frame(coef, cum, key, prepass, margin, zoom, shift_x, shift_y, grid)
     _chaos_game(coef, cum, map_color, x0, y0, key, points, x_lo, y_lo, scale, counts, color_sum)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# rendering
 
 
 def fixed_point(row: np.ndarray) -> tuple[float, float]:

@@ -193,9 +193,10 @@ def test_map_choices_follow_probabilities():
 
 @pytest.mark.parametrize("index", [0, 1, 2, 5])
 @pytest.mark.parametrize("shift_zoom", [((0.0, 0.0), 1.0), ((0.1, -0.2), 1.7)])
-def test_kernel_agrees_with_pure_python_chaos_game(index, shift_zoom):
+@pytest.mark.parametrize("points", [1_500, ifs.PREPASS_POINTS, 20_000])  # (up to PREPASS_POINTS the chain runs once)
+def test_kernel_agrees_with_pure_python_chaos_game(index, shift_zoom, points):
     params = ifs.sample_ifs(CFG, 48, True, 4, index)
-    params.update(points=20_000, coloring="map", shift=list(shift_zoom[0]), zoom=shift_zoom[1])
+    params.update(points=points, coloring="map", shift=list(shift_zoom[0]), zoom=shift_zoom[1])
     counts, colour = ifs.density(params, with_color=True)
     ref_counts, ref_colour = chaos_reference(params, 48)
     np.testing.assert_array_equal(counts, ref_counts)
