@@ -212,31 +212,40 @@ def shade_lit_into(value, t, lut, field, colors, flip, lit, n, out):
 def _shade(value, t, lut, field, colors, flip, lit, n, out):
     """:func:`shade_into` over pixels ``lit[:n]``, or over every pixel when ``lit`` is None (numba compiles the
     two cases apart). The blend is written out here: a per-pixel function taking the arrays would pay atomic
-    reference counts per call, inlined or not."""
+    reference counts per call, inlined or not. A dihedral flip is affine in (r, k), so a pixel's destination is
+    an offset ``q00 + r * dr + k * dk`` in the flat output: no per-pixel case analysis."""
     base, step, flat = _background_into_out(field, colors, out)
     h, w = value.shape
     nch = out.shape[2]
     top = lut.shape[0] - 1
     ftop = np.float32(top)
     l1, l2 = min(1, lut.shape[1] - 1), min(2, lut.shape[1] - 1)  # a one-channel palette serves all three
+    r0, k0 = flipped(0, 0, h, flip)
+    r1, k1 = flipped(1, 0, h, flip)
+    r2, k2 = flipped(0, 1, h, flip)
+    q00 = r0 * w + k0
+    dr, dk = r1 * w + k1 - q00, r2 * w + k2 - q00
+    fields, outs = field.reshape(-1), out.reshape(-1)
     starts = _row_starts(lit, n, h, w)
     for r in range(h):
         lo, hi = (0, w) if lit is None else (starts[r], starts[r + 1])
+        q_row = q00 + r * dr
         for i in range(lo, hi):
             k = i if lit is None else lit[i] - r * w
             a = min(max(value[r, k], _F0), _F1)
             if a == _F0:  # bare background: already in place
                 continue
             j = min(max(np.int32(t[r, k] * ftop + _HALF), 0), top)
-            rr, kk = flipped(r, k, h, flip)
-            f = _F0 if flat else field[rr, kk]
+            q = q_row + k * dk
+            f = _F0 if flat else fields[q]
+            q *= nch
             b0 = base[0] + step[0] * f
-            out[rr, kk, 0] = np.uint8(np.int32((b0 + (lut[j, 0] - b0) * a) * _F255 + _HALF))
+            outs[q] = np.uint8(np.int32((b0 + (lut[j, 0] - b0) * a) * _F255 + _HALF))
             if nch == 3:
                 b1 = base[1] + step[1] * f
                 b2 = base[2] + step[2] * f
-                out[rr, kk, 1] = np.uint8(np.int32((b1 + (lut[j, l1] - b1) * a) * _F255 + _HALF))
-                out[rr, kk, 2] = np.uint8(np.int32((b2 + (lut[j, l2] - b2) * a) * _F255 + _HALF))
+                outs[q + 1] = np.uint8(np.int32((b1 + (lut[j, l1] - b1) * a) * _F255 + _HALF))
+                outs[q + 2] = np.uint8(np.int32((b2 + (lut[j, l2] - b2) * a) * _F255 + _HALF))
 
 
 @njit
@@ -301,8 +310,15 @@ def _log_lut(top, gamma):
     lut[0] = 0.0
     inv_log = 1.0 / math.log1p(top)
     for c in range(1, top + 1):
-        lut[c] = (math.log1p(c) * inv_log) ** (1.0 / gamma)
+        lut[c] = log_tone(c, inv_log, gamma)
     return lut
+
+
+@njit_inline
+def log_tone(c, inv_log, gamma):
+    """The log tone of count ``c`` >= 1 (float64; ``inv_log`` = 1 / log(1 + max count)): the one formula of
+    :func:`_log_lut` and the IFS render kernel."""
+    return (math.log1p(c) * inv_log) ** (1.0 / gamma)
 
 
 # ---------------------------------------------------------------------------------------------------------------

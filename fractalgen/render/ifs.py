@@ -460,29 +460,47 @@ def check_params(params: dict) -> None:
 
 
 @njit
-def _tone_lut(counts, tone, gamma):
-    """The tone map as a table over count values (float32; entry 0 is 0): ``log`` (:func:`.color.tone_map`'s
-    ``(log(1 + c) / log(1 + max c)) ** (1 / gamma)``) or ``equalize`` (:func:`.color.equalize_counts`: the
-    fraction of lit pixels with a count at most c)."""
+def _hit(counts, lit):
+    """(largest count, n): ``lit[:n]`` = the flat (row-major) indices of the pixels with a count, in one pass.
+    Branch free: every index is written, and n moves on only for a hit pixel."""
+    flat = counts.reshape(-1)
     top = 0
-    for r in range(counts.shape[0]):
-        for k in range(counts.shape[1]):
-            top = max(top, counts[r, k])
-    if top == 0:
-        return np.zeros(1, dtype=np.float32)
+    n = 0
+    for p in range(flat.shape[0]):
+        c = flat[p]
+        top = max(top, c)
+        lit[n] = p
+        n += c != 0
+    return top, n
+
+
+@njit
+def _tone_hits(counts, lit, n, top, tone, gamma, value):
+    """The tone map of the hit pixels ``lit[:n]`` (from :func:`_hit`) into ``value`` (zero elsewhere): ``log``
+    (:func:`.color.tone_map`'s ``(log(1 + c) / log(1 + max c)) ** (1 / gamma)``, worked out once per count value
+    that occurs, as the image meets it: a 256 px image's top count runs to the thousands, most of them absent) or
+    ``equalize`` (:func:`.color.equalize_counts`: the fraction of hit pixels with a count at most c)."""
+    counts_flat = counts.reshape(-1)
+    flat = value.reshape(-1)
     if tone == 0:
-        return C._log_lut(top, gamma)
+        table = np.full(top + 1, np.float32(-1.0))  # -1: not worked out yet
+        inv_log = 1.0 / math.log1p(top)
+        for i in range(n):
+            c = counts_flat[lit[i]]
+            if table[c] < 0.0:
+                table[c] = C.log_tone(c, inv_log, gamma)
+            flat[lit[i]] = table[c]
+        return
     hist = np.zeros(top + 1, dtype=np.int64)
-    for r in range(counts.shape[0]):
-        for k in range(counts.shape[1]):
-            hist[counts[r, k]] += 1
-    total = hist.sum() - hist[0]
+    for i in range(n):
+        hist[counts_flat[lit[i]]] += 1
     cdf = np.zeros(top + 1, dtype=np.float32)
     run = 0
     for c in range(1, top + 1):
         run += hist[c]
-        cdf[c] = run / total
-    return cdf
+        cdf[c] = run / n
+    for i in range(n):
+        flat[lit[i]] = cdf[counts_flat[lit[i]]]
 
 
 @njit
@@ -498,32 +516,21 @@ def _lit(value, lit):
 
 
 @njit
-def _tone_lit(counts, lut, value, lit):
-    """``value = lut[counts]`` and :func:`_lit` of it, in one pass."""
-    flat_counts = counts.reshape(-1)
-    flat = value.reshape(-1)
-    n = 0
-    for p in range(flat.shape[0]):
-        x = lut[flat_counts[p]]
-        flat[p] = x
-        lit[n] = p
-        n += x != 0.0
-    return n
-
-
-@njit
 def _lit_stats(value, lit, n):
-    """(sum, sum of squares) in float64 of a tone-mapped density (values >= 0) over its lit pixels ``lit[:n]``,
-    in row-major order: the sums over every pixel, bit for bit (adding 0 changes nothing), without the
-    float64 additions of the bare pixels (a serial chain of adds; most of an IFS image is bare)."""
+    """(pixels not 0, sum, sum of squares in float64) of a tone-mapped density (values >= 0) whose other
+    pixels than ``lit[:n]`` are 0, in row-major order: the sums over every pixel, bit for bit (adding 0 changes
+    nothing), without the float64 additions of the bare pixels (a serial chain of adds; most of an IFS image is
+    bare)."""
     flat = value.reshape(-1)
+    lit_count = 0
     total = 0.0
     squares = 0.0
     for i in range(n):
         x = np.float64(flat[lit[i]])
+        lit_count += x != 0.0
         total += x
         squares += x * x
-    return total, squares
+    return lit_count, total, squares
 
 
 @njit
@@ -565,18 +572,21 @@ def _render(coef, probs, map_color, palette, bg, v, size, color, gate, k, out):
         color_sum = np.zeros((1, 1), dtype=np.float32)
         _density(coef, cum, None, key, points, prepass, v[V_MARGIN], v[V_ZOOM], v[V_SHIFT], v[V_SHIFT + 1],
                  counts, None)
-    value = np.empty((grid, grid), dtype=np.float32)
+    pixels = size * size
     lit = np.empty(grid * grid, dtype=np.int64)
-    n_lit = _tone_lit(counts, _tone_lut(counts, int(v[V_TONE]), v[V_GAMMA]), value, lit)
+    top, n_lit = _hit(counts, lit)
+    if gate and n_lit / pixels < k[K_FILL_LO]:
+        return TOO_SPARSE  # a lit output pixel needs a hit, so the fill below can only be lower: no tone needed
+    value = np.zeros((grid, grid), dtype=np.float32)
+    _tone_hits(counts, lit, n_lit, top, int(v[V_TONE]), v[V_GAMMA], value)
     if ss > 1:
         small = np.empty((size, size), dtype=np.float32)
         C._box_down2(value, small)
         value = small
         n_lit = _lit(value, lit)
     if gate:  # the lit fraction in its band, and the standard deviation (float64, one pass) above the floor
-        pixels = size * size
-        total, squares = _lit_stats(value, lit, n_lit)
-        fill = n_lit / pixels
+        lit_count, total, squares = _lit_stats(value, lit, n_lit)
+        fill = lit_count / pixels
         if fill < k[K_FILL_LO]:
             return TOO_SPARSE
         if fill > k[K_FILL_HI]:

@@ -179,22 +179,28 @@ def test_shade_over_listed_pixels_is_shade_over_every_pixel(flip, channels, flat
     np.testing.assert_array_equal(every, shade_reference(value, t, lut, field, colors, flip))
 
 
-def test_tone_and_lit_statistics_are_the_row_major_sums_bit_for_bit():
+@pytest.mark.parametrize("tone", ["log", "equalize"])
+def test_tone_of_hit_pixels_and_lit_statistics_match_numpy_bit_for_bit(tone):
     from fractalgen.render import ifs
 
     rng = np.random.default_rng(11)
     for trial in range(20):
-        counts = rng.integers(0, 40, (17, 17)).astype(np.uint32)
+        counts = rng.integers(0, 40 if trial % 3 else 5000, (17, 17)).astype(np.uint32)
         counts[rng.random((17, 17)) < rng.random()] = 0  # from bare to fully lit
-        lut = ifs._tone_lut(counts, trial % 2, 2.0 + trial / 7)
-        value = np.empty((17, 17), np.float32)
-        lit = np.empty(17 * 17, np.int64)
-        n = ifs._tone_lit(counts, lut, value, lit)
-        np.testing.assert_array_equal(value, lut[counts])
-        np.testing.assert_array_equal(lit[:n], np.flatnonzero(value.ravel()))
-        assert ifs._lit(value, lit) == n
-        total = squares = 0.0
+        if trial == 0:
+            counts[:] = 0
+        gamma = 0.2 + trial / 2
+        lit = np.full(17 * 17, -7, np.int64)
+        top, n = ifs._hit(counts, lit)
+        assert top == counts.max()
+        np.testing.assert_array_equal(lit[:n], np.flatnonzero(counts.ravel()))
+        value = np.zeros((17, 17), np.float32)
+        ifs._tone_hits(counts, lit, n, top, C.TONES.index(tone), gamma, value)
+        np.testing.assert_array_equal(value, C.tone_map(counts, tone, gamma))  # the table of every count value
+        lit_count, total, squares = ifs._lit_stats(value, lit, n)
+        assert lit_count == np.count_nonzero(value) and ifs._lit(value, lit) == lit_count
+        total_ref = squares_ref = 0.0
         for x in value.ravel().astype(np.float64):  # every pixel, in order, as the gate first summed them
-            total += x
-            squares += x * x
-        assert ifs._lit_stats(value, lit, n) == (total, squares)
+            total_ref += x
+            squares_ref += x * x
+        assert (total, squares) == (total_ref, squares_ref)
