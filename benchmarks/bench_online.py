@@ -15,6 +15,8 @@ Prints, on one core (numba threads 1, process CPU time, best of several runs; th
   stores every point with numpy's global generator and a linear map search, a binary render framed by the
   points' min / max, and a random-hue HSV colouring of the lit pixels (its approach, written from its
   description);
+- images with their params for a store at 36 px, 64 per kernel call (what ``fractalgen generate`` runs) and one
+  by one;
 - IPMix views at 32 px from an in-memory FractalSource, from ``FractalSource.online`` rendering a fresh IFS
   fractal for every draw, and from ``FractalSource.online`` with a full pool of 256 refreshed at 0.1 and 0.05
   new fractals per draw: the cost per view and the ratio to in-memory (the issue's targets: at most 2x, and at
@@ -145,6 +147,27 @@ def per_image(n: int, repeats: int) -> None:
         print(f"  {f'{name} {size}px':<22} {count / t_e2e:9.0f} {t_e2e / count * 1e3:9.3f} "
               f"{times['one'] / count * 1e3:11.3f} {t_kernel / count * 1e3:10.3f} {draws:6.2f} "
               f"{t_e2e / t_kernel:11.2f} {t_e2e / (t_kernel + times['extra']):14.2f}")
+
+
+# -- store items --------------------------------------------------------------------------------------------------
+
+
+def store_items(n: int, repeats: int) -> None:
+    """What a store writer's shard costs at 36 px: images with their params, 64 per kernel call
+    (generate.RecipeItems, what ``fractalgen generate`` runs), against recipe.draw one image at a time."""
+    from fractalgen.generate import RecipeItems
+
+    recipe = fg.load_recipe("ifs-colour", size=36, seed=0)
+    items = RecipeItems(recipe)
+    calls = {"batched": lambda: list(items.items(range(n))), "one": lambda: [recipe.draw(i) for i in range(n)]}
+    times = dict.fromkeys(calls, float("inf"))
+    for _ in range(repeats):
+        for key, call in calls.items():
+            times[key] = min(times[key], cpu_best(1, call))
+    print(f"\nifs-colour 36 px, images with their params for a store, one core, {n} images (best of {repeats}):")
+    print(f"  64 per kernel call (generate.RecipeItems)  {n / times['batched']:7.0f} images/s")
+    print(f"  one by one (recipe.draw)                   {n / times['one']:7.0f} images/s   "
+          f"ratio {times['one'] / times['batched']:.2f}")
 
 
 # -- threads ------------------------------------------------------------------------------------------------------
@@ -282,6 +305,7 @@ def main() -> None:
     per_image(n, repeats)
     peer(max(40, n // 10), repeats)
     online(n, repeats)
+    store_items(n, repeats)
     threads(n // 2, repeats)
 
 
