@@ -203,8 +203,9 @@ def shade_into(value, t, lut, field, colors, flip, out):
 @njit
 def shade_lit_into(value, t, lut, field, colors, flip, lit, n, out):
     """:func:`shade_into` of a layer that covers only the pixels whose flat (row-major, ascending) indices are
-    ``lit[:n]`` (value 0 everywhere else): the blend visits just those, without a branch per pixel that a
-    scattered IFS layer mispredicts (at 256 px the blend took half the time)."""
+    ``lit[:n]`` (value 0 everywhere else): the blend visits just those, without testing every pixel (an IFS
+    layer leaves most of the image bare; with the one-row fill of a one-colour background, an ifs-colour image's
+    shading at 256 px fell from about 180 to 130-150 us)."""
     _shade(value, t, lut, field, colors, flip, lit, n, out)
 
 

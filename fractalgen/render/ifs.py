@@ -387,6 +387,10 @@ def _density(coef, cum, map_color, key, points, prepass, margin, zoom, shift_x, 
     _chaos_game(coef, cum, map_color, x0, y0, key, points, x_lo, y_lo, scale, counts, color_sum)
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# rendering
+
+
 def fixed_point(row: np.ndarray) -> tuple[float, float]:
     """Fixed point (I - A)^-1 b of the map (a, b, c, d, e, f); it lies on the attractor, so no burn-in."""
     a, b, c, d, e, f = row
@@ -480,6 +484,8 @@ def _tone_hits(counts, lit, n, top, tone, gamma, value):
     (:func:`.color.tone_map`'s ``(log(1 + c) / log(1 + max c)) ** (1 / gamma)``, worked out once per count value
     that occurs, as the image meets it: a 256 px image's top count runs to the thousands, most of them absent) or
     ``equalize`` (:func:`.color.equalize_counts`: the fraction of hit pixels with a count at most c)."""
+    if n == 0:
+        return
     counts_flat = counts.reshape(-1)
     flat = value.reshape(-1)
     if tone == 0:

@@ -35,6 +35,7 @@ import multiprocessing as mp
 import os
 import re
 import signal
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -380,6 +381,16 @@ class _Target:
     grows_from: int | None = None
 
 
+def _not_regular(path: Path) -> bool:
+    """A directory, a link or another file that is not a regular one. A name gone since the listing is not: the
+    tasks of a killed run may still be publishing or dropping their temporaries (a Dask client killed while its
+    tasks run on), and such a name is no obstacle."""
+    try:
+        return not stat.S_ISREG(path.lstat().st_mode)
+    except FileNotFoundError:
+        return False
+
+
 def _prepare(directory: Path, plan: StorePlan, resume: bool, overwrite: bool) -> _Target:
     """Check what ``directory`` holds against the plan and decide what the run does."""
     entries = list(directory.iterdir())
@@ -389,7 +400,7 @@ def _prepare(directory: Path, plan: StorePlan, resume: bool, overwrite: bool) ->
         shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise StoreError(f"'{directory}' holds files that are not part of a fractalgen store ({shown}); write the "
                          "store into an empty or new directory")
-    odd = sorted(p.name for p in entries if p.is_symlink() or not p.is_file())
+    odd = sorted(p.name for p in entries if _not_regular(p))
     if odd:
         raise StoreError(f"'{directory / odd[0]}' is not a regular file (a directory or a link?); fractalgen "
                          "never makes one: remove it, then repeat the command")
