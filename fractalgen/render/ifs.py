@@ -464,23 +464,24 @@ def check_params(params: dict) -> None:
 
 
 @njit
-def _hit(counts, lit):
-    """(largest count, n): ``lit[:n]`` = the flat (row-major) indices of the pixels with a count, in one pass.
-    Branch free: every index is written, and n moves on only for a hit pixel."""
-    flat = counts.reshape(-1)
-    top = 0
+def _nonzero(values, lit):
+    """(largest value, n): ``lit[:n]`` = the flat (row-major) indices of the pixels of ``values`` that are not
+    0 (the hit pixels of a count grid, the lit ones of a tone-mapped image), in one pass. Branch free: every
+    index is written, and n moves on only for a pixel that is not 0."""
+    flat = values.reshape(-1)
+    top = flat[0]
     n = 0
     for p in range(flat.shape[0]):
-        c = flat[p]
-        top = max(top, c)
+        x = flat[p]
+        top = max(top, x)
         lit[n] = p
-        n += c != 0
+        n += x != 0
     return top, n
 
 
 @njit
 def _tone_hits(counts, lit, n, top, tone, gamma, value):
-    """The tone map of the hit pixels ``lit[:n]`` (from :func:`_hit`) into ``value`` (zero elsewhere): ``log``
+    """The tone map of the hit pixels ``lit[:n]`` (from :func:`_nonzero`) into ``value`` (zero elsewhere): ``log``
     (:func:`.color.tone_map`'s ``(log(1 + c) / log(1 + max c)) ** (1 / gamma)``, worked out once per count value
     that occurs, as the image meets it: a 256 px image's top count runs to the thousands, most of them absent) or
     ``equalize`` (:func:`.color.equalize_counts`: the fraction of hit pixels with a count at most c)."""
@@ -507,18 +508,6 @@ def _tone_hits(counts, lit, n, top, tone, gamma, value):
         cdf[c] = run / n
     for i in range(n):
         flat[lit[i]] = cdf[counts_flat[lit[i]]]
-
-
-@njit
-def _lit(value, lit):
-    """``lit[:n]`` = the flat (row-major) indices of the pixels of ``value`` that are not 0; returns n. Branch
-    free: every index is written, and the count moves on only for a lit pixel."""
-    flat = value.reshape(-1)
-    n = 0
-    for p in range(flat.shape[0]):
-        lit[n] = p
-        n += flat[p] != 0.0
-    return n
 
 
 @njit
@@ -580,7 +569,7 @@ def _render(coef, probs, map_color, palette, bg, v, size, color, gate, k, out):
                  counts, None)
     pixels = size * size
     lit = np.empty(grid * grid, dtype=np.int64)
-    top, n_lit = _hit(counts, lit)
+    top, n_lit = _nonzero(counts, lit)
     if gate and n_lit / pixels < k[K_FILL_LO]:
         return TOO_SPARSE  # a lit output pixel needs a hit, so the fill below can only be lower: no tone needed
     value = np.zeros((grid, grid), dtype=np.float32)
@@ -589,7 +578,7 @@ def _render(coef, probs, map_color, palette, bg, v, size, color, gate, k, out):
         small = np.empty((size, size), dtype=np.float32)
         C._box_down2(value, small)
         value = small
-        n_lit = _lit(value, lit)
+        n_lit = _nonzero(value, lit)[1]
     if gate:  # the lit fraction in its band, and the standard deviation (float64, one pass) above the floor
         lit_count, total, squares = _lit_stats(value, lit, n_lit)
         fill = lit_count / pixels

@@ -191,14 +191,14 @@ def test_tone_of_hit_pixels_and_lit_statistics_match_numpy_bit_for_bit(tone):
             counts[:] = 0
         gamma = 0.2 + trial / 2
         lit = np.full(17 * 17, -7, np.int64)
-        top, n = ifs._hit(counts, lit)
+        top, n = ifs._nonzero(counts, lit)
         assert top == counts.max()
         np.testing.assert_array_equal(lit[:n], np.flatnonzero(counts.ravel()))
         value = np.zeros((17, 17), np.float32)
         ifs._tone_hits(counts, lit, n, top, C.TONES.index(tone), gamma, value)
         np.testing.assert_array_equal(value, C.tone_map(counts, tone, gamma))  # the table of every count value
         lit_count, total, squares = ifs._lit_stats(value, lit, n)
-        assert lit_count == np.count_nonzero(value) and ifs._lit(value, lit) == lit_count
+        assert lit_count == np.count_nonzero(value) and ifs._nonzero(value, lit)[1] == lit_count
         total_ref = squares_ref = 0.0
         for x in value.ravel().astype(np.float64):  # every pixel, in order, as the gate first summed them
             total_ref += x
