@@ -51,6 +51,16 @@ def cpu_best(repeats: int, fn) -> float:
     return best
 
 
+def alternating_best(calls: dict, repeats: int) -> dict:
+    """CPU seconds of the fastest call of each entry of ``calls`` over ``repeats`` rounds that run every entry in
+    turn, so a busy spell on a shared machine hits every measure alike."""
+    times = dict.fromkeys(calls, float("inf"))
+    for _ in range(repeats):
+        for key, call in calls.items():
+            times[key] = min(times[key], cpu_best(1, call))
+    return times
+
+
 # -- end to end against the kernel --------------------------------------------------------------------------------
 #
 # The kernel's share is timed inside one compiled loop over inputs prepared beforehand, so it holds no Python
@@ -136,12 +146,8 @@ def per_image(n: int, repeats: int) -> None:
         kernel, extra = kernel_call(params), kernel_call(rejected_draws(recipe, params))
         kernel()
         extra()
-        times = {"e2e": float("inf"), "one": float("inf"), "kernel": float("inf"), "extra": float("inf")}
-        calls = {"e2e": lambda: recipe.images(range(count)), "one": lambda: [recipe.image(i) for i in range(count)],
-                 "kernel": kernel, "extra": extra}
-        for _ in range(repeats):  # alternate, so a busy spell on a shared machine hits every measure
-            for key, call in calls.items():
-                times[key] = min(times[key], cpu_best(1, call))
+        times = alternating_best({"e2e": lambda: recipe.images(range(count)), "kernel": kernel, "extra": extra,
+                                  "one": lambda: [recipe.image(i) for i in range(count)]}, repeats)
         t_e2e, t_kernel = times["e2e"], times["kernel"]
         draws = sum(p["draws"] for p in params) / count
         print(f"  {f'{name} {size}px':<22} {count / t_e2e:9.0f} {t_e2e / count * 1e3:9.3f} "
@@ -159,11 +165,8 @@ def store_items(n: int, repeats: int) -> None:
 
     recipe = fg.load_recipe("ifs-colour", size=36, seed=0)
     items = RecipeItems(recipe)
-    calls = {"batched": lambda: list(items.items(range(n))), "one": lambda: [recipe.draw(i) for i in range(n)]}
-    times = dict.fromkeys(calls, float("inf"))
-    for _ in range(repeats):
-        for key, call in calls.items():
-            times[key] = min(times[key], cpu_best(1, call))
+    times = alternating_best({"batched": lambda: list(items.items(range(n))),
+                              "one": lambda: [recipe.draw(i) for i in range(n)]}, repeats)
     print(f"\nifs-colour 36 px, images with their params for a store, one core, {n} images (best of {repeats}):")
     print(f"  64 per kernel call (generate.RecipeItems)  {n / times['batched']:7.0f} images/s")
     print(f"  one by one (recipe.draw)                   {n / times['one']:7.0f} images/s   "
@@ -285,10 +288,8 @@ def online(n: int, repeats: int) -> None:
         aug(x)
         while len(getattr(src, "_pool", [])) < getattr(src, "pool", 0):  # a full pool: what training sees
             aug(x)
-    times = dict.fromkeys(augs, float("inf"))
-    for _ in range(repeats):  # alternate, so a busy spell on a shared machine hits every case
-        for label, aug in augs.items():
-            times[label] = min(times[label], cpu_best(1, lambda: [aug(x) for _ in range(n)]))
+    times = alternating_best({label: (lambda aug=aug: [aug(x) for _ in range(n)]) for label, aug in augs.items()},
+                             repeats)
     base = times["in-memory FractalSource (256 fractals)"]
     print(f"\nIPMix cifar, 32 px, one core, {n} views per run (best of {repeats}, CPU time):")
     for label, t in times.items():
