@@ -1,4 +1,5 @@
-"""What drawing a batch of images gives: the common result type of every family's ``draw``."""
+"""What drawing a batch of images gives (the common result type of every family's ``draw``), and what the batch
+kernels take for a recipe's choices."""
 
 from __future__ import annotations
 
@@ -20,3 +21,9 @@ class Drawn:
     draws: np.ndarray
     params: list | None
     reasons: dict
+
+
+def choice_codes(chosen, names: tuple) -> np.ndarray:
+    """The choices ``chosen`` of a recipe setting (names) as the int64 indices into ``names`` that the sampling
+    kernels draw from."""
+    return np.array([names.index(x) for x in chosen], dtype=np.int64)

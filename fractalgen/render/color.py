@@ -373,11 +373,6 @@ BG_KIND, BG_COLORS, BG_ANGLE, BG_CELLS, BG_OCTAVES, BG_PERSISTENCE, BG_KEY, BG_L
 BG_VALUE = (0.0, 0.45)
 
 
-def background_codes(kinds) -> np.ndarray:
-    """A recipe's background kinds as the int64 codes the samplers take."""
-    return np.array([BACKGROUNDS.index(k) for k in kinds], dtype=np.int64)
-
-
 @njit
 def sample_background(st, kinds, color, out):
     """Draw a background from the stream ``st`` into ``out`` (float64[BG_LEN]): the kind uniformly among the

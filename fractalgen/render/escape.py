@@ -77,8 +77,7 @@ def vector_length(stops: int) -> int:
 def encode(params: dict) -> np.ndarray:
     """The float64 vector of a params dict (checked by :func:`check_params`): what the kernels read."""
     palette = params["palette"]
-    numbers = palette["abcd"] if palette["kind"] == "cosine" else palette["stops"]
-    v = np.zeros(vector_length(len(numbers)))
+    v = np.zeros(vector_length(len(_palette_numbers(palette))))
     _encode_orbits(params, v)
     v[V_SIZE], v[V_COLOR], v[V_SUPERSAMPLE], v[V_FLIP] = (params["size"], params["color"], params["supersample"],
                                                           params["flip"])
@@ -90,8 +89,13 @@ def encode(params: dict) -> np.ndarray:
     return v
 
 
+def _palette_numbers(palette: dict) -> list:
+    """A params palette's rows of numbers: a cosine palette's a, b, c, d, or a gradient's stops."""
+    return palette["abcd"] if palette["kind"] == "cosine" else palette["stops"]
+
+
 def _encode_palette(palette: dict, v: np.ndarray) -> None:
-    numbers = palette["abcd"] if palette["kind"] == "cosine" else palette["stops"]
+    numbers = _palette_numbers(palette)
     v[V_PALETTE_KIND], v[V_STOPS] = PALETTES.index(palette["kind"]), len(numbers)
     v[V_PALETTE:V_PALETTE + 3 * len(numbers)] = np.asarray(numbers, dtype=np.float64).ravel()
 
@@ -604,8 +608,7 @@ def equalize(x: np.ndarray, use: np.ndarray, bins: int = EQUALIZE_BINS) -> np.nd
 
 def palette_lut(palette: dict) -> np.ndarray:
     """(LUT_SIZE, 3) float32 colours of a params dict's palette (cosine or gradient)."""
-    numbers = palette["abcd"] if palette["kind"] == "cosine" else palette["stops"]
-    v = np.zeros(vector_length(len(numbers)))
+    v = np.zeros(vector_length(len(_palette_numbers(palette))))
     _encode_palette(palette, v)
     lut = np.empty((LUT_SIZE, 3), dtype=np.float32)
     palette_into(v, lut)

@@ -42,7 +42,7 @@ from ..schema import Bool, Choices, Float, Int, Range, section, setting
 from ..seeding import STREAM_PARAMS
 from . import color as C
 from . import escape as E
-from .batch import Drawn
+from .batch import Drawn, choice_codes
 from .escape import BAILOUT, NO_TRAP, PALETTES, EscapeGate, orbit_settings, view_of
 from .escape_names import COLORINGS, FORMULAS, STATS, TRANSFERS, TRAPS
 
@@ -393,10 +393,6 @@ def _draw_batch(julia, seed, indices, max_draws, s, formulas, traps, stats, colo
                 break
 
 
-def _codes(chosen: tuple, names: tuple) -> np.ndarray:
-    return np.array([names.index(x) for x in chosen], dtype=np.int64)
-
-
 @lru_cache(maxsize=32)
 def kernel_settings(cfg: EscapeConfig, size: int, color: bool) -> tuple:
     """A recipe section as :func:`sample_into` takes it: the settings vector and the choice codes."""
@@ -414,9 +410,10 @@ def kernel_settings(cfg: EscapeConfig, size: int, color: bool) -> tuple:
     if julia:
         s[S_JITTER], s[S_SPAN] = cfg.jitter, cfg.span
         s[S_BAND_LO], s[S_BAND_HI] = cfg.c_band
-    codes = (_codes(cfg.formula, FORMULAS), _codes(cfg.trap, TRAPS), _codes(cfg.trap_stat, STATS),
-             _codes(cfg.coloring, COLORINGS), _codes(cfg.palette, PALETTES), _codes(cfg.transfer, TRANSFERS),
-             C.background_codes(cfg.background), _codes(cfg.c_method if julia else ("boundary",), C_METHODS))
+    codes = (choice_codes(cfg.formula, FORMULAS), choice_codes(cfg.trap, TRAPS), choice_codes(cfg.trap_stat, STATS),
+             choice_codes(cfg.coloring, COLORINGS), choice_codes(cfg.palette, PALETTES),
+             choice_codes(cfg.transfer, TRANSFERS), choice_codes(cfg.background, C.BACKGROUNDS),
+             choice_codes(cfg.c_method if julia else ("boundary",), C_METHODS))
     for a in (s, *codes):
         a.setflags(write=False)
     return julia, s, codes

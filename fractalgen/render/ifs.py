@@ -34,7 +34,7 @@ from ..schema import Bool, Choices, Float, Int, Range, section, setting
 from . import color as C
 from . import params as P
 from ..seeding import STREAM_PARAMS
-from .batch import Drawn
+from .batch import Drawn, choice_codes
 
 COLORINGS = ("map", "hue")
 #: Points of the framing pre-pass (the first points of the same chain).
@@ -121,8 +121,8 @@ def settings_vector(cfg: IfsConfig, size: int) -> tuple[np.ndarray, np.ndarray, 
     k[K_FLIP], k[K_INVERT] = cfg.flip, cfg.invert
     k[K_FILL_LO], k[K_FILL_HI] = cfg.gate.fill
     k[K_CONTRAST] = cfg.gate.min_contrast
-    out = (k, np.array([C.TONES.index(t) for t in cfg.tone], dtype=np.int64),
-           np.array([COLORINGS.index(c) for c in cfg.coloring], dtype=np.int64), C.background_codes(cfg.background))
+    out = (k, choice_codes(cfg.tone, C.TONES), choice_codes(cfg.coloring, COLORINGS),
+           choice_codes(cfg.background, C.BACKGROUNDS))
     for a in out:
         a.setflags(write=False)
     return out
@@ -244,6 +244,7 @@ def sample_ifs(cfg: IfsConfig, size: int, color: bool, seed: int, index: int, dr
 
 @njit
 def _sample_one(seed, index, draw, k, tones, colorings, backgrounds, color, v):
+    """Draw ``draw`` of image ``index`` into ``v``, from the stream of (seed, index, draw, STREAM_PARAMS) only."""
     st = np.empty(2, dtype=np.uint64)
     stream_of(seed, index, draw, STREAM_PARAMS, st)
     _sample(st, k, tones, colorings, backgrounds, color, v)
@@ -630,13 +631,12 @@ def _draw_batch(seed, indices, max_draws, k, tones, colorings, backgrounds, size
     """Images ``indices`` of a set: for each, draws 0, 1, ... from the streams of (seed, index, draw) until one
     passes the gate (``draws`` = draws taken, 0 if none of ``max_draws`` did; ``status`` = the last gate
     outcome); ``vectors`` receives the passing draw's parameters."""
-    st = np.empty(2, dtype=np.uint64)
     for j in range(indices.shape[0]):
         v = vectors[j]
         draws[j] = 0
         for d in range(max_draws):
-            stream_of(np.uint64(seed), np.uint64(indices[j]), np.uint64(d), STREAM_PARAMS, st)
-            _sample(st, k, tones, colorings, backgrounds, color, v)
+            _sample_one(np.uint64(seed), np.uint64(indices[j]), np.uint64(d), k, tones, colorings, backgrounds, color,
+                        v)
             status[j] = _render_vector(v, size, color, True, k, images[j])
             if status[j] == PASSED:
                 draws[j] = d + 1

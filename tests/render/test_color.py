@@ -11,6 +11,7 @@ import pytest
 
 from fractalgen._random import stream_of
 from fractalgen.render import color as C
+from fractalgen.render.batch import choice_codes
 
 
 def test_hsv_matches_colorsys_on_the_full_hue_circle():
@@ -71,7 +72,7 @@ def _draw_backgrounds(codes, color, seed, n, out):
 
 def draw_background(kinds, color, seed=0, n=None):
     out = np.empty((n or 1, C.BG_LEN))
-    _draw_backgrounds(C.background_codes(kinds), color, seed, n or 1, out)
+    _draw_backgrounds(choice_codes(kinds, C.BACKGROUNDS), color, seed, n or 1, out)
     dicts = [C.background_dict(v) for v in out]
     return dicts if n else dicts[0]
 
