@@ -8,6 +8,9 @@ Prints, on one core (numba threads 1, process CPU time, best of several runs; th
   with its framing pass, or the escape-time grid, of each image's passing draw, timed in one compiled loop over
   prepared inputs) and the ratio end-to-end / kernel (the issue's target: at most 1.5), also against the kernel
   time of every draw taken;
+- ifs-colour at 36 px: the kernel with a bare-bones colouring of its count grids (one flat colour, then the log
+  tone and the palette colour of each hit pixel) against the kernel alone, beside end to end: how much of the
+  target of 1.5 colouring alone takes, before the gate, background kinds, flips and palette building;
 - julia-traps at 36 px with all numba threads allowed, alone and next to a second busy process, against one
   thread (wall-clock images/s): small images run serially, so the thread count cannot hurt them;
 - ifs-colour at 256 px (100k points, backgrounds on) against a bare-bones reimplementation of
@@ -26,6 +29,7 @@ Prints, on one core (numba threads 1, process CPU time, best of several runs; th
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing
 import time
 
@@ -34,10 +38,11 @@ import numpy as np
 
 import fractalgen as fg
 from fractalgen.mixing import FractalSource, IPMix
+from fractalgen.render import color as C
 from fractalgen.render import escape as E
 from fractalgen.render import escape_sampler
 from fractalgen.render import ifs
-from fractalgen.render.color import hsv_to_rgb
+from fractalgen.render.color import gradient_lut, hsv_to_rgb, hue_lut
 from timing import header  # benchmarks/timing.py (the script's folder is on sys.path)
 
 
@@ -70,9 +75,10 @@ def alternating_best(calls: dict, repeats: int) -> dict:
 
 
 @numba.njit  # not cached: numba's cache would keep the package kernels it calls as they were when compiled
-def ifs_kernels(coef, cum, colors, maps, scalars, by_map, grid):
+def ifs_kernels(coef, cum, colors, maps, scalars, by_map, grid, luts=None, out=None):
     """The framing pass and the chaos game of each image, as the render kernel runs them (its count grid, and
-    the colour sums when it colours by map, allocated per image as the render allocates them)."""
+    the colour sums when it colours by map, allocated per image as the render allocates them). With ``luts``
+    (a palette table per image) each count grid is then coloured by :func:`bare_colouring` into ``out``."""
     for j in range(coef.shape[0]):
         m = maps[j]
         key, points, prepass = np.uint64(scalars[j, 0]), int(scalars[j, 1]), int(scalars[j, 2])
@@ -81,9 +87,41 @@ def ifs_kernels(coef, cum, colors, maps, scalars, by_map, grid):
             color_sum = np.zeros((grid, grid), dtype=np.float32)
             ifs._density(coef[j, :m], cum[j, :m], colors[j, :m], key, points, prepass, scalars[j, 3],
                          scalars[j, 4], scalars[j, 5], scalars[j, 6], counts, color_sum)
+            if luts is not None:
+                bare_colouring(counts, color_sum, luts[j], scalars[j, 7], out)
         else:
             ifs._density(coef[j, :m], cum[j, :m], None, key, points, prepass, scalars[j, 3], scalars[j, 4],
                          scalars[j, 5], scalars[j, 6], counts, None)
+            if luts is not None:
+                bare_colouring(counts, None, luts[j], scalars[j, 7], out)
+
+
+_BARE = np.float32(0.15)  # the flat background of bare_colouring, one gray level
+
+
+@numba.njit
+def bare_colouring(counts, color_sum, lut, gamma, out):
+    """A bare-bones colouring of an ifs-colour count grid: one flat colour everywhere, then over the hit pixels
+    (listed in one pass) the log tone of the count (worked out once per count value that occurs) as opacity and
+    the palette colour of the mean colour coordinate (or of the tone, when ``color_sum`` is None). No gate,
+    background kinds, flip or palette building: less than the renderer's colouring has to do."""
+    flat_counts, flat_out = counts.reshape(-1), out.reshape(-1)
+    lit = np.empty(flat_counts.shape[0], dtype=np.int64)
+    top, n = ifs._nonzero(counts, lit)
+    table = np.full(top + 1, np.float32(-1.0))
+    inv_log = 1.0 / math.log1p(max(top, 1))
+    flat_out[:] = np.uint8(np.int32(_BARE * np.float32(255.0) + np.float32(0.5)))
+    for i in range(n):
+        p = lit[i]
+        c = flat_counts[p]
+        if table[c] < 0.0:
+            table[c] = C.log_tone(c, inv_log, gamma)
+        a = table[c]
+        x = a if color_sum is None else color_sum.reshape(-1)[p] / np.float32(c)
+        j = min(max(np.int32(x * np.float32(255.0) + np.float32(0.5)), 0), 255)
+        for ch in range(3):
+            flat_out[3 * p + ch] = np.uint8(np.int32((_BARE + (lut[j, ch] - _BARE) * a) * np.float32(255.0)
+                                                     + np.float32(0.5)))
 
 
 @numba.njit
@@ -96,8 +134,10 @@ def escape_kernels(vectors, grid):
         E.escape_into(vectors[j], nu, trap)
 
 
-def kernel_call(params: list[dict]):
-    """A no-argument call timing the kernels of ``params`` (one family, one size), inputs prepared here."""
+def kernel_call(params: list[dict], colour: bool = False):
+    """A no-argument call timing the kernels of ``params`` (one family, one size), inputs prepared here; with
+    ``colour`` (IFS in colour only), each count grid also gets :func:`bare_colouring`, its palette table
+    prepared here too."""
     if not params:
         return lambda: None
     p0 = params[0]
@@ -110,7 +150,8 @@ def kernel_call(params: list[dict]):
         return lambda: escape_kernels(packed, grid)
     n, m = len(params), max(len(p["maps"]) for p in params)
     coef, cum, colors = np.zeros((n, m, 6)), np.ones((n, m)), np.zeros((n, m))
-    maps, scalars, by_map = np.empty(n, dtype=np.int64), np.empty((n, 7)), np.empty(n, dtype=np.bool_)
+    maps, scalars, by_map = np.empty(n, dtype=np.int64), np.empty((n, 8)), np.empty(n, dtype=np.bool_)
+    luts = np.empty((n, 256, 3), dtype=np.float32) if colour else None
     for j, p in enumerate(params):
         c, cu = ifs.system_arrays(p)
         k = maps[j] = len(c)
@@ -119,7 +160,12 @@ def kernel_call(params: list[dict]):
         if by_map[j]:
             colors[j, :k] = p["map_colors"]
         scalars[j] = (p["key"], p["points"], min(p["points"], ifs.PREPASS_POINTS), p["margin"], p["zoom"],
-                      *p["shift"])
+                      *p["shift"], p["gamma"])
+        if colour:
+            luts[j] = gradient_lut(p["palette"]) if by_map[j] else hue_lut(*p["hue"])
+    if colour:
+        out = np.empty((grid, grid, 3), dtype=np.uint8)
+        return lambda: ifs_kernels(coef, cum, colors, maps, scalars, by_map, grid, luts, out)
     return lambda: ifs_kernels(coef, cum, colors, maps, scalars, by_map, grid)
 
 
@@ -153,6 +199,22 @@ def per_image(n: int, repeats: int) -> None:
         print(f"  {f'{name} {size}px':<22} {count / t_e2e:9.0f} {t_e2e / count * 1e3:9.3f} "
               f"{times['one'] / count * 1e3:11.3f} {t_kernel / count * 1e3:10.3f} {draws:6.2f} "
               f"{t_e2e / t_kernel:11.2f} {t_e2e / (t_kernel + times['extra']):14.2f}")
+
+
+def colouring_budget(n: int, repeats: int) -> None:
+    """ifs-colour at 36 px: the kernel with :func:`bare_colouring` of its count grids against the kernel alone,
+    beside end to end (how much of the target of 1.5 a bare-bones colouring takes)."""
+    recipe = fg.load_recipe("ifs-colour", size=36, seed=0)
+    params = [recipe.params(i) for i in range(n)]
+    kernel, bare = kernel_call(params), kernel_call(params, colour=True)
+    kernel()
+    bare()
+    times = alternating_best({"e2e": lambda: recipe.images(range(n)), "kernel": kernel, "bare": bare}, repeats)
+    print(f"\nifs-colour 36 px, a bare-bones colouring against the kernel, one core, {n} images (best of {repeats}, "
+          "CPU time):")
+    for label, key in (("kernel", "kernel"), ("kernel + bare-bones colouring", "bare"), ("end to end", "e2e")):
+        print(f"  {label:<30} {times[key] / n * 1e6:7.2f} us/image   ratio to the kernel "
+              f"{times[key] / times['kernel']:.2f}")
 
 
 # -- store items --------------------------------------------------------------------------------------------------
@@ -304,6 +366,7 @@ def main() -> None:
     print(header(__doc__.splitlines()[0]))
     numba.set_num_threads(1)
     per_image(n, repeats)
+    colouring_budget(n, repeats)
     peer(max(40, n // 10), repeats)
     online(n, repeats)
     store_items(n, repeats)
