@@ -6,8 +6,9 @@ sampling order, a rounding). :func:`render` refuses params recorded by a newer v
 render differently; the golden set under ``tests/golden/`` pins the bytes of the current version.
 
 A family is registered in :data:`FAMILIES` with its settings class (the recipe section of the same name), a
-sampler ``(rng, settings, size, color) -> params`` and a renderer ``(params, gate=None) -> image``. The recipe
-layer draws parameters, the renderer draws pixels; nothing here knows about files or stores.
+batch kernel ``draw(settings, size, color, seed, indices, max_draws, with_params) -> Drawn`` (sampling, gate and
+pixels of many images in one call, each from its own (seed, index, draw) stream) and a re-renderer
+``render(params) -> image``. The recipe layer says which images; nothing here knows about files or stores.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ count's rank (histogram equalisation). Random backgrounds (flat, two-colour grad
 Anderson & Farrell, "Improving Fractal Pre-training" (WACV 2022). Hue is always drawn on the full circle [0, 1):
 feeding a 0..255 hue into an 8-bit 0..180 converter is a known bug of published generators.
 
-Every sampler here takes an ``rng`` and returns plain JSON data; every renderer is a pure function of that data.
+Every sampler here is a kernel that draws from a stream ``st`` (:mod:`fractalgen._random`) into a float64 vector
+(:func:`background_dict` gives its JSON form); every renderer is a pure function of that data.
 """
 
 from __future__ import annotations

@@ -553,7 +553,6 @@ def _render(coef, probs, map_color, palette, bg, v, size, color, gate, k, out):
     gate's reason (the pixels are then unfinished)."""
     ss = int(v[V_SS])
     grid = size * ss
-    n = coef.shape[0]
     cum = _cumulative(probs)
     by_map = color and v[V_COLORING] == 0
     counts = np.zeros((grid, grid), dtype=np.uint32)
